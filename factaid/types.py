@@ -1,0 +1,128 @@
+"""The one data model that every stage, the CLI, the UI and eval/ share.
+
+Spans are half-open character offsets ``[start, end)`` into the text they belong to:
+a sentence's span indexes its source's cleaned text, a claim's span indexes the summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+SCHEMA_VERSION = "1.0"
+
+Label = Literal["supported", "contradicted", "unsupported"]
+LABELS: tuple[Label, ...] = ("supported", "contradicted", "unsupported")
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+@dataclass
+class Sentence:
+    index: int
+    text: str
+    span: Span
+
+
+@dataclass
+class Source:
+    """One document after ingestion: cleaned text and its sentences."""
+
+    id: str
+    title: str
+    origin: str  # file path, URL, or "text"
+    text: str
+    sentences: list[Sentence] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Evidence:
+    """One source sentence retrieved for a claim; ``text`` equals ``source.text[span]``."""
+
+    source_id: str
+    sentence_index: int
+    span: Span
+    text: str
+    score: float  # retrieval relevance in [0, 1]
+
+
+@dataclass
+class SourceSupport:
+    """How one source bears on one claim."""
+
+    source_id: str
+    label: Label
+    score: float  # probability that this source supports the claim
+    evidence: list[Evidence] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Claim:
+    index: int
+    text: str
+    span: Span  # into Report.summary
+    label: Label = "unsupported"
+    score: float = 0.0  # calibrated probability that the claim is supported
+    supported_by: list[str] = field(default_factory=list)  # source ids
+    contradicted_by: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # best evidence over all sources
+    support: list[SourceSupport] = field(default_factory=list)  # one entry per source
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConflictValue:
+    source_id: str
+    value: str
+    evidence: Evidence
+
+
+@dataclass
+class Conflict:
+    """Sources that give different numbers, dates or names for the same fact."""
+
+    kind: Literal["number", "date", "name"]
+    topic: str  # the shared context, e.g. "people have been killed"
+    values: list[ConflictValue] = field(default_factory=list)
+
+
+@dataclass
+class CheckSettings:
+    """Typed configuration of one check; ``model_kwargs`` is the escape hatch."""
+
+    mode: Literal["extractive", "abstractive"] = "extractive"
+    summary_sentences: int = 5
+    top_k: int = 3
+    embedder: str = "minilm"  # short name from factaid.models.MODELS, a hub id or a path
+    llm: str = "gemma-270m"
+    nli: str | None = None  # optional sequence-classification verifier: hub id or path
+    supported_threshold: float | None = None  # None: the calibrated one
+    allow_private_urls: bool = False
+    model_kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    sources: list[Source]
+    summary: str
+    summary_origin: Literal["extractive", "abstractive", "user"]
+    claims: list[Claim]
+    conflicts: list[Conflict]
+    settings: CheckSettings
+    warnings: list[str] = field(default_factory=list)
+    schema_version: str = SCHEMA_VERSION
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def source(self, source_id: str) -> Source:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
