@@ -1,0 +1,6 @@
+"""Batch evaluation of factaid on benchmark files: ``python -m eval TASK --data FILE.jsonl``.
+
+Tasks: ``consistency`` (summary-level, SummaC protocol), ``evidence`` (WiCE evidence linking and claim
+verdicts), ``summary`` (ROUGE against references, Lead-3 beside), ``check`` (full JSON reports).
+Every run is resumable: finished rows live in ``DIR/rows.jsonl``; metrics go to ``DIR/metrics.json|md``.
+"""

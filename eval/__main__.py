@@ -1,0 +1,149 @@
+"""Command line: ``python -m eval TASK --data FILE [--out DIR] [--limit N] [--workers N] [--tune FILE]``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from functools import partial
+from pathlib import Path
+from types import ModuleType
+
+from factaid.errors import FactaidError
+
+from . import consistency, evidence, metrics, reports, summary
+from .runner import run_rows
+
+TASKS: dict[str, ModuleType] = {
+    "consistency": consistency,
+    "evidence": evidence,
+    "summary": summary,
+    "check": reports,
+}
+RUNS = Path(__file__).resolve().parent / "runs"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
+    parser.add_argument("task", choices=sorted(TASKS))
+    parser.add_argument(
+        "--data", type=Path, required=True, help="a JSONL file of the task's schema (check: or a folder)"
+    )
+    parser.add_argument("--out", type=Path, help="run folder (default: eval/runs/<task>-<data stem>)")
+    parser.add_argument("--limit", type=int, help="take only the first N rows")
+    parser.add_argument("--workers", type=int, default=1, help="processes to spread rows over")
+    parser.add_argument(
+        "--tune", type=Path, help="a validation file of the same schema to choose the threshold on"
+    )
+    parser.add_argument(
+        "--aggregate",
+        choices=sorted(metrics.AGGREGATORS),
+        default="min",
+        help="how claim scores become one score per summary (default: min)",
+    )
+    parser.add_argument("--modes", default="extractive", help="summary task: comma-separated summary modes")
+    parser.add_argument("--no-verify", action="store_true", help="evidence task: retrieval only, no verdicts")
+    args = parser.parse_args(argv)
+    args.modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    if unknown := set(args.modes) - set(summary.MODES):
+        parser.error(f"unknown --modes {sorted(unknown)}; choose from {', '.join(summary.MODES)}")
+    if args.limit is not None and args.limit < 1 or args.workers < 1:
+        parser.error("--limit and --workers must be positive")
+    if not args.data.exists():
+        parser.error(f"--data {args.data}: no such file or folder")
+    args.out = (args.out or RUNS / f"{args.task}-{args.data.stem}").resolve()
+    return args
+
+
+def scoring_options(args: argparse.Namespace) -> dict:
+    """What changes a row's result: a resumed run must use the same options as the rows on disk."""
+    options = {"task": args.task, "verify": not args.no_verify, "modes": list(args.modes)}
+    if args.task == "check":
+        options["out"] = str(args.out)
+    return options
+
+
+def check_resumable(out: Path, options: dict) -> None:
+    stamp = out / "run.json"
+    if stamp.exists():
+        before = json.loads(stamp.read_text(encoding="utf-8"))
+        if before != options:
+            raise FactaidError(
+                f"{out} holds rows scored with {before}, not {options}: pass another --out or delete it"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps(options, sort_keys=True, indent=1) + "\n", encoding="utf-8")
+
+
+def run(args: argparse.Namespace) -> dict:
+    task = TASKS[args.task]
+    options = scoring_options(args)
+    check_resumable(args.out, options)
+    scorer = partial(task.score_row, options=options)
+    warm_up = partial(task.warm_up, options)
+    started = time.perf_counter()
+    rows = task.load_rows(args.data, args.limit)
+    results = run_rows(
+        rows, scorer, args.out / "rows.jsonl", workers=args.workers, warm_up=warm_up, desc=args.task
+    )
+    tune_results = None
+    if args.tune is not None:
+        tune_rows = task.load_rows(args.tune, None)
+        tune_out = args.out / f"tune-{args.tune.stem}.jsonl"
+        tune_results = run_rows(
+            tune_rows, scorer, tune_out, workers=args.workers, warm_up=warm_up, desc="tune"
+        )
+    found = task.report(results, tune_results, args)
+    found = {
+        "task": args.task,
+        "data": str(args.data),
+        "tune": str(args.tune) if args.tune else None,
+        **found,
+    }
+    seconds = time.perf_counter() - started
+    write_outputs(args.out, found, seconds, args.workers)
+    return found
+
+
+def to_markdown(found: dict) -> str:
+    parts = [
+        f"## {found['task']}: {found['data']}"
+        + (f" (threshold tuned on {found['tune']})" if found["tune"] else "")
+    ]
+    for title, table in found["tables"].items():
+        parts += ["", f"### {title}", "", metrics.markdown_table(table)]
+    return "\n".join(parts) + "\n"
+
+
+def write_outputs(out: Path, found: dict, seconds: float, workers: int) -> None:
+    (out / "metrics.json").write_text(json.dumps(found, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    markdown = to_markdown(found)
+    (out / "metrics.md").write_text(markdown, encoding="utf-8")
+    timing = {"seconds": round(seconds, 1), "rows": found["rows"], "workers": workers, "at": time.time()}
+    with open(out / "timing.jsonl", "a", encoding="utf-8") as log_file:  # timings vary; metrics do not
+        log_file.write(json.dumps(timing) + "\n")
+    print(markdown)
+    print(f"{found['rows']} rows in {seconds:.1f} s; outputs in {out}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+    try:
+        run(args)
+    except FactaidError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"\ninterrupted: finished rows are kept in {args.out / 'rows.jsonl'}; rerun to resume",
+            file=sys.stderr,
+        )
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

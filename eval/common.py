@@ -1,0 +1,85 @@
+"""What several tasks share: turning benchmark rows into factaid Sources, and the threshold protocol."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from factaid.types import Report, Sentence, Source, Span
+
+from . import metrics
+
+log = logging.getLogger(__name__)
+
+FALLBACK_THRESHOLD = 0.5
+
+
+def text_source(text: str, row_id: str) -> Source:
+    """A document given as text; factaid splits its sentences (no ingest, which could read it as a path)."""
+    return Source(id="S1", title=row_id, origin="text", text=text)
+
+
+def sentences_source(sentences: Sequence[str], row_id: str) -> Source:
+    """A Source over given sentences, kept as they are (no re-splitting): text is their newline join."""
+    parts, cursor = [], 0
+    for index, sentence in enumerate(sentences):
+        parts.append(Sentence(index, sentence, Span(cursor, cursor + len(sentence))))
+        cursor += len(sentence) + 1
+    return Source(id="S1", title=row_id, origin="text", text="\n".join(sentences), sentences=parts)
+
+
+def claim_fields(report: Report) -> dict:
+    """Per-claim scores and labels of a report, as stored in rows.jsonl (aggregated at report time)."""
+    return {
+        "claim_scores": [float(claim.score) for claim in report.claims],
+        "claim_labels": [claim.label for claim in report.claims],
+    }
+
+
+def package_threshold(kind: str) -> tuple[float, str]:
+    """The decision threshold shipped in factaid.verify (``summary_threshold()``/``claim_threshold()``)."""
+    getter_name = f"{kind}_threshold"
+    try:
+        from factaid import verify
+
+        getter = getattr(verify, getter_name)
+    except (ImportError, AttributeError):
+        log.warning("factaid.verify.%s() is not there yet: using %.2f", getter_name, FALLBACK_THRESHOLD)
+        return FALLBACK_THRESHOLD, f"fallback {FALLBACK_THRESHOLD}"
+    return float(getter()), f"factaid.verify.{getter_name}()"
+
+
+def signal_row(
+    name: str,
+    labels: list[int],
+    scores: list[float],
+    threshold: tuple[float, str] | None,
+    tune: tuple[list[int], list[float]] | None,
+) -> dict:
+    """One table row for a score: AUC, balanced accuracy at the protocol's threshold, in-sample best.
+
+    Threshold: tuned on ``tune`` when given, else ``threshold`` (the package's), else the in-sample best
+    (optimistic, marked as such).
+    """
+    if tune is not None:
+        chosen, origin = metrics.best_threshold(*tune), "tuned on --tune"
+    elif threshold is not None:
+        chosen, origin = threshold
+    elif len(set(labels)) == 2:
+        chosen, origin = metrics.best_threshold(labels, scores), "in-sample (optimistic)"
+    else:
+        chosen, origin = FALLBACK_THRESHOLD, f"fallback {FALLBACK_THRESHOLD}"
+    in_sample = (
+        metrics.balanced_accuracy(labels, scores, metrics.best_threshold(labels, scores))
+        if len(set(labels)) == 2
+        else None
+    )
+    return {
+        "signal": name,
+        "n": len(labels),
+        "auc": metrics.roc_auc(labels, scores),
+        "bal_acc": metrics.balanced_accuracy(labels, scores, chosen),
+        "threshold": round(chosen, 4),
+        "threshold_from": origin,
+        "bal_acc_in_sample_best": in_sample,
+    }

@@ -1,0 +1,74 @@
+"""Summary-level consistency (FRANK, XSumFaith, SummaC protocol): is the summary faithful to the document?
+
+factaid checks the summary against the document; the summary's score aggregates its claims' scores
+(min by default). The word-overlap floor is scored beside it on the same rows, same threshold protocol.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from factaid.errors import InputError
+
+from . import common, metrics
+from .runner import read_jsonl, require
+
+FIELDS = ("document", "summary", "label")
+
+
+def load_rows(path: Path, limit: int | None) -> list[dict]:
+    rows = read_jsonl(path, limit)
+    for row in rows:
+        require(row, FIELDS, str(path))
+    return rows
+
+
+def warm_up(options: dict) -> None:
+    from factaid import models
+
+    models.get_embedder()
+
+
+def score_row(row: dict, options: dict) -> dict:
+    import factaid
+
+    result = {"label": int(row["label"]), "overlap": metrics.word_overlap(row["summary"], row["document"])}
+    try:
+        report = factaid.check([common.text_source(row["document"], row["id"])], summary=row["summary"])
+    except InputError as err:  # e.g. a summary with no checkable claim: the overlap still counts
+        result["error"] = f"{type(err).__name__}: {err}"
+        return result
+    result.update(common.claim_fields(report))
+    return result
+
+
+def signals(results: list[dict], aggregate: metrics.Aggregator) -> dict[str, tuple[list[int], list[float]]]:
+    """(labels, scores) per signal; factaid's covers the rows whose summary had claims."""
+    checked = [r for r in results if r.get("claim_scores")]
+    return {
+        "factaid": ([r["label"] for r in checked], [aggregate(r["claim_scores"]) for r in checked]),
+        "word overlap (floor)": ([r["label"] for r in results], [r["overlap"] for r in results]),
+    }
+
+
+def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
+    aggregate = metrics.AGGREGATORS[args.aggregate]
+    measured = signals(results, aggregate)
+    tuned = signals(tune_results, aggregate) if tune_results is not None else None
+    package = common.package_threshold("summary") if tuned is None else None
+    table = [
+        common.signal_row(
+            name,
+            *measured[name],
+            threshold=package if name == "factaid" else None,
+            tune=tuned[name] if tuned else None,
+        )
+        for name in measured
+    ]
+    return {
+        "rows": len(results),
+        "rows_without_claims": sum(1 for r in results if not r.get("claim_scores")),
+        "positives": sum(r["label"] for r in results),
+        "aggregate": args.aggregate,
+        "tables": {"Consistency (label 1 = consistent)": table},
+    }

@@ -1,0 +1,106 @@
+"""Metrics of the field's protocols: ROC AUC, balanced accuracy at a tuned threshold, hit@k, complete@k.
+
+Threshold rule everywhere: a score ``>= threshold`` predicts the positive class (1 = consistent/supported).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
+
+_WORD = re.compile(r"\w+")
+
+# How a summary's claim scores become one summary score: a summary is only as good as its worst claim.
+Aggregator = Callable[[Sequence[float]], float]
+
+
+def min_over_claims(scores: Sequence[float]) -> float:
+    """The field's convention (SummaC, MiniCheck): the summary score is its weakest claim's score."""
+    if not scores:
+        raise ValueError("cannot aggregate zero claim scores")
+    return float(min(scores))
+
+
+def mean_over_claims(scores: Sequence[float]) -> float:
+    if not scores:
+        raise ValueError("cannot aggregate zero claim scores")
+    return float(sum(scores) / len(scores))
+
+
+AGGREGATORS: dict[str, Aggregator] = {"min": min_over_claims, "mean": mean_over_claims}
+
+
+def word_overlap(summary: str, document: str) -> float:
+    """Share of the summary's (lower-cased) words that occur anywhere in the document: the floor signal."""
+    words = _WORD.findall(summary.lower())
+    if not words:
+        return 0.0
+    vocabulary = set(_WORD.findall(document.lower()))
+    return sum(word in vocabulary for word in words) / len(words)
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float | None:
+    """ROC AUC, or None when only one class is present (AUC is undefined then)."""
+    if len(set(labels)) < 2:
+        return None
+    return _finite(roc_auc_score(labels, scores))
+
+
+def balanced_accuracy(labels: Sequence[int], scores: Sequence[float], threshold: float) -> float | None:
+    if not labels:
+        return None
+    predictions = (np.asarray(scores, dtype=float) >= threshold).astype(int)
+    return _finite(balanced_accuracy_score(labels, predictions))
+
+
+def best_threshold(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """The threshold that maximises balanced accuracy on (labels, scores); ties go to the highest one."""
+    if len(set(labels)) < 2:
+        raise ValueError("threshold tuning needs both classes in the tuning rows")
+    fpr, tpr, thresholds = roc_curve(labels, scores)
+    best = int(np.argmax(tpr - fpr))  # balanced accuracy = (tpr + 1 - fpr) / 2
+    threshold = float(thresholds[best])
+    if math.isinf(threshold):  # roc_curve's "predict nothing positive" point
+        threshold = float(np.nextafter(max(scores), np.inf))
+    return threshold
+
+
+def hit_at_k(ranked: Sequence[int], gold_sets: Iterable[Iterable[int]], k: int) -> bool:
+    """At least one gold sentence (from any gold set) among the top k."""
+    top = set(ranked[:k])
+    return any(index in top for gold in gold_sets for index in gold)
+
+
+def complete_at_k(ranked: Sequence[int], gold_sets: Iterable[Iterable[int]], k: int) -> bool:
+    """Some gold set lies entirely within the top k."""
+    top = set(ranked[:k])
+    return any(set(gold) <= top for gold in gold_sets if gold)
+
+
+def mean(values: Iterable[float]) -> float | None:
+    values = list(values)
+    return float(sum(values) / len(values)) if values else None
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """A Markdown table of dict rows (the first row's keys are the columns); floats to 3 decimals."""
+    if not rows:
+        return "(no rows)"
+    columns = list(rows[0])
+
+    def cell(value) -> str:
+        if value is None:
+            return "–"
+        return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
