@@ -1,0 +1,307 @@
+"""The factaid web app: give sources, get a summary whose every claim is linked to its evidence.
+
+A thin Gradio front end over ``factaid.check`` and ``factaid.render``; the HTML views live in
+``ui_render``. Models are cached by ``factaid.models``, so every session shares one copy.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import gradio as gr
+
+from . import ingest, ui_render
+from .errors import FactaidError, InputError
+from .pipeline import check
+from .report import render
+from .types import CheckSettings, Report, Source
+
+log = logging.getLogger(__name__)
+
+MAX_SOURCES = 8
+KINDS = ("Text", "File", "URL")
+FIELDS_PER_SLOT = 5  # kind, title, text, file, url
+WRITE, CHECK = "Let factaid write the summary", "Check my own summary"
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+# The project's test articles, present in a development checkout next to the repo; never shipped.
+SHARED_EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "examples"
+_DOWNLOADS = Path(tempfile.gettempdir()) / "factaid-ui"
+_DOWNLOAD_MAX_AGE_S = 3600
+
+
+@dataclass
+class Slot:
+    column: gr.Column
+    kind: gr.Radio
+    title: gr.Textbox
+    text: gr.Textbox
+    file: gr.File
+    url: gr.Textbox
+
+    def fields(self) -> list[gr.components.Component]:
+        return [self.kind, self.title, self.text, self.file, self.url]
+
+
+# ---------------------------------------------------------------- sources
+def _slot_visibility(count: int) -> list[dict]:
+    return [gr.update(visible=i < count) for i in range(MAX_SOURCES)]
+
+
+def _add_source(count: int) -> list:
+    count = min(count + 1, MAX_SOURCES)
+    return [count, *_slot_visibility(count)]
+
+
+def _remove_source(count: int) -> list:
+    count = max(count - 1, 1)
+    return [count, *_slot_visibility(count)]
+
+
+def _kind_visibility(kind: str) -> list[dict]:
+    return [gr.update(visible=kind == k) for k in KINDS]
+
+
+def _example_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.txt"))[:MAX_SOURCES] if folder.is_dir() else []
+
+
+def _load_folder(folder: Path) -> list:
+    """Fill the first slots with the folder's .txt files as pasted text; clear the rest."""
+    files = _example_files(folder)
+    if not files:
+        raise gr.Error(f"no example texts found in {folder}")
+    updates: list = [len(files), *_slot_visibility(len(files))]
+    for i in range(MAX_SOURCES):
+        text = files[i].read_text(encoding="utf-8") if i < len(files) else ""
+        title = files[i].stem.replace("_", " ").title() if i < len(files) else ""
+        text_field = gr.update(value=text, visible=True)
+        updates += ["Text", title, text_field, None, gr.update(value="", visible=False)]
+    return updates
+
+
+def _document(number: int, kind: str, title: str, text: str, file: str | None, url: str) -> Source | None:
+    """One slot as a Source, or None when the slot was left blank."""
+    source_id = f"S{number}"
+    if kind == "Text":
+        if not (text or "").strip():
+            return None
+        source = ingest.from_text(text, source_id=source_id, title=title.strip() or f"Pasted text {number}")
+    elif kind == "File":
+        if not file:
+            return None
+        source = ingest.load(str(file), source_id=source_id)
+    else:
+        if not (url or "").strip():
+            return None
+        source = ingest.load(url.strip(), source_id=source_id)
+    return replace(source, title=title.strip()) if title.strip() else source
+
+
+def _documents(count: int, values: list) -> list[Source]:
+    documents = []
+    for i in range(count):
+        source = _document(len(documents) + 1, *values[i * FIELDS_PER_SLOT : (i + 1) * FIELDS_PER_SLOT])
+        if source is not None:
+            documents.append(source)
+    if not documents:
+        raise InputError("no source given: paste a text, upload a file or enter a URL (or load the example)")
+    return documents
+
+
+# ---------------------------------------------------------------- running a check
+def _write_downloads(report: Report) -> list[str]:
+    """The report as JSON, Markdown and HTML in a fresh temp folder; folders older than an hour go."""
+    _DOWNLOADS.mkdir(exist_ok=True)
+    for old in _DOWNLOADS.iterdir():
+        if time.time() - old.stat().st_mtime > _DOWNLOAD_MAX_AGE_S:
+            shutil.rmtree(old, ignore_errors=True)
+    folder = _DOWNLOADS / uuid.uuid4().hex
+    folder.mkdir()
+    paths = []
+    for fmt, suffix in (("json", "json"), ("md", "md"), ("html", "html")):
+        path = folder / f"factaid-report.{suffix}"
+        path.write_text(render(report, fmt), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def _status(report: Report) -> str:
+    counts = {status: 0 for status in ui_render.STATUS_TEXT}
+    for claim in report.claims:
+        counts[ui_render.claim_status(claim, len(report.sources))] += 1
+    parts = [f"{n} {ui_render.STATUS_TEXT[s]}" for s, n in counts.items() if n]
+    head = f"**Checked {len(report.claims)} claims against {len(report.sources)} sources:**"
+    lines = [f"{head} {', '.join(parts)}."]
+    lines += [f"- warning: {w}" for w in report.warnings]
+    return "\n".join(lines)
+
+
+def _results(report: Report) -> list:
+    """Every result view for a finished report, the first claim selected."""
+    n_sources = len(report.sources)
+    choices = [ui_render.claim_choice(claim, n_sources) for claim in report.claims]
+    selected = 0 if choices else None
+    return [
+        report,
+        _status(report),
+        ui_render.summary_html(report),
+        gr.update(choices=choices, value=choices[0] if choices else None),
+        ui_render.claim_detail_html(report, selected),
+        ui_render.sources_html(report, selected),
+        ui_render.agreement_html(report),
+        ui_render.conflicts_html(report),
+        _write_downloads(report),
+    ]
+
+
+def _settings(mode: str, sentences: float, override: bool, threshold: float, top_k: float) -> CheckSettings:
+    return CheckSettings(
+        mode=mode,
+        summary_sentences=int(sentences),
+        top_k=int(top_k),
+        supported_threshold=float(threshold) if override else None,
+    )
+
+
+def run_check(count: int, *values, progress: gr.Progress = gr.Progress()) -> list:  # noqa: B008
+    """Event handler of the Run button: inputs are the slot fields, then the summary and advanced settings."""
+    n_slot_fields = MAX_SOURCES * FIELDS_PER_SLOT
+    slot_values, (choice, mode, sentences, user_summary, override, threshold, top_k) = (
+        list(values[:n_slot_fields]),
+        values[n_slot_fields:],
+    )
+    try:
+        documents = _documents(int(count), slot_values)
+        summary = user_summary if choice == CHECK else None
+        settings = _settings(mode, sentences, override, threshold, top_k)
+        report = check(documents, summary, settings, progress=lambda f, msg: progress(f, desc=msg))
+    except FactaidError as error:
+        gr.Warning(str(error))
+        return [gr.skip(), f"**Error:** {error}", *[gr.skip()] * 7]
+    except Exception as error:  # a bug must still reach the user as a message, never a traceback
+        log.exception("check failed")
+        gr.Warning(f"internal error: {type(error).__name__}")
+        return [gr.skip(), f"**Internal error** ({type(error).__name__}): {error}", *[gr.skip()] * 7]
+    return _results(report)
+
+
+def select_claim(report: Report | None, index: int | None) -> list[str]:
+    """Event handler of the claim picker: the claim's detail and its evidence in every source."""
+    if report is None or index is None:
+        return [ui_render.claim_detail_html(report, None), gr.skip()] if report else [gr.skip(), gr.skip()]
+    return [ui_render.claim_detail_html(report, index), ui_render.sources_html(report, index)]
+
+
+# ---------------------------------------------------------------- layout
+def _source_slots() -> list[Slot]:
+    slots = []
+    with gr.Row(elem_id="source-slots"):
+        for i in range(MAX_SOURCES):
+            with gr.Column(min_width=320, visible=i < 2, elem_id=f"slot-{i}") as column:
+                gr.Markdown(f"**Source {i + 1}**")
+                kind = gr.Radio(list(KINDS), value="Text", show_label=False, elem_id=f"kind-{i}")
+                title = gr.Textbox(label="Title (optional)", elem_id=f"title-{i}")
+                text = gr.Textbox(label="Text", lines=6, max_lines=14, elem_id=f"text-{i}")
+                file = gr.File(
+                    label="File (.txt, .md, .html)",
+                    file_types=[".txt", ".md", ".html", ".htm"],
+                    visible=False,
+                    elem_id=f"file-{i}",
+                )
+                url = gr.Textbox(label="URL", placeholder="https://...", visible=False, elem_id=f"url-{i}")
+            kind.change(_kind_visibility, kind, [text, file, url], queue=False)
+            slots.append(Slot(column, kind, title, text, file, url))
+    return slots
+
+
+def _summary_inputs() -> list[gr.components.Component]:
+    choice = gr.Radio([WRITE, CHECK], value=WRITE, show_label=False, elem_id="summary-choice")
+    with gr.Row():
+        mode = gr.Radio(["extractive", "abstractive"], value="extractive", label="Summary mode")
+        sentences = gr.Slider(1, 12, value=CheckSettings.summary_sentences, step=1, label="Summary length")
+    user_summary = gr.Textbox(label="Summary to check", lines=4, visible=False, elem_id="user-summary")
+    choice.change(
+        lambda c: [gr.update(visible=c == WRITE)] * 2 + [gr.update(visible=c == CHECK)],
+        choice,
+        [mode, sentences, user_summary],
+        queue=False,
+    )
+    with gr.Accordion("Advanced", open=False):
+        override = gr.Checkbox(label="Override the calibrated 'supported' threshold", value=False)
+        threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.01, label="Supported threshold")
+        top_k = gr.Slider(1, 10, value=CheckSettings.top_k, step=1, label="Evidence sentences (top-k)")
+    return [choice, mode, sentences, user_summary, override, threshold, top_k]
+
+
+def _result_views() -> list[gr.components.Component]:
+    status = gr.Markdown(elem_id="status")
+    summary = gr.HTML(elem_id="summary-view")
+    picker = gr.Radio([], type="index", label="Select a claim to see its evidence", elem_id="claim-picker")
+    detail = gr.HTML(elem_id="claim-detail")
+    sources = gr.HTML(elem_id="sources-view")
+    with gr.Accordion("Agreement: claims x sources", open=True):
+        agreement = gr.HTML(elem_id="agreement")
+    with gr.Accordion("Conflicts between sources", open=True):
+        conflicts = gr.HTML(elem_id="conflicts")
+    downloads = gr.File(label="Download the report", file_count="multiple", elem_id="downloads")
+    return [status, summary, picker, detail, sources, agreement, conflicts, downloads]
+
+
+def _source_controls(count: gr.State, slots: list[Slot]) -> None:
+    columns = [slot.column for slot in slots]
+    fields = [field for slot in slots for field in slot.fields()]
+    with gr.Row():
+        add = gr.Button("Add source", size="sm", elem_id="add-source")
+        remove = gr.Button("Remove last source", size="sm", elem_id="remove-source")
+        example = gr.Button("Load the bundled example", size="sm", elem_id="load-example")
+        shared = gr.Button(
+            "Load ../shared/examples", size="sm", visible=SHARED_EXAMPLES_DIR.is_dir(), elem_id="load-shared"
+        )
+    add.click(_add_source, count, [count, *columns], queue=False)
+    remove.click(_remove_source, count, [count, *columns], queue=False)
+    example.click(lambda: _load_folder(EXAMPLES_DIR), None, [count, *columns, *fields], queue=False)
+    shared.click(lambda: _load_folder(SHARED_EXAMPLES_DIR), None, [count, *columns, *fields], queue=False)
+
+
+def build_app() -> gr.Blocks:
+    """The Blocks app; call ``.launch(css=ui_render.CSS)`` or use ``launch``/``main``."""
+    with gr.Blocks(title="factaid") as app:
+        gr.Markdown(
+            "# factaid\nGive one or more sources; factaid writes a summary (or checks yours) and "
+            "links every claim to the sentences that support or contradict it."
+        )
+        count = gr.State(2)
+        report = gr.State(None)
+        slots = _source_slots()
+        _source_controls(count, slots)
+        settings = _summary_inputs()
+        with gr.Row():
+            run = gr.Button("Run check", variant="primary", elem_id="run")
+            stop = gr.Button("Stop", variant="stop", elem_id="stop")
+        status, summary, picker, detail, sources, agreement, conflicts, downloads = _result_views()
+        inputs = [count, *[field for slot in slots for field in slot.fields()], *settings]
+        outputs = [report, status, summary, picker, detail, sources, agreement, conflicts, downloads]
+        run_event = run.click(run_check, inputs, outputs)
+        stop.click(None, None, None, cancels=[run_event])
+        picker.input(select_claim, [report, picker], [detail, sources])
+    return app
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, concurrency: int = 2, **kwargs) -> gr.Blocks:
+    """Build, queue and launch the app; ``kwargs`` go to ``Blocks.launch`` (e.g. prevent_thread_lock)."""
+    app = build_app()
+    # One shared model cache, a few checks at a time: more would only split the same CPU cores.
+    app.queue(default_concurrency_limit=concurrency)
+    app.launch(server_name=host, server_port=port, css=ui_render.CSS, **kwargs)
+    return app
+
+
+def main(host: str = "127.0.0.1", port: int = 7860) -> None:
+    """Serve the app until interrupted (``python app.py``, ``factaid serve``)."""
+    launch(host, port)

@@ -1,0 +1,202 @@
+"""HTML views of a Report for the web app.
+
+Every piece of document or summary text goes through ``html.escape`` before it reaches the page;
+highlights are built from escaped slices cut at the character spans the pipeline recorded, so a
+source holding ``<script>`` shows that text literally and runs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+
+from .types import Claim, Conflict, Evidence, Report, Source
+
+# Display status of a claim: the pipeline's label, plus "single" when only one of several sources backs it.
+STATUS_TEXT = {
+    "supported": "supported",
+    "single": "supported by one source only",
+    "contradicted": "contradicted",
+    "unsupported": "unsupported",
+}
+
+CSS = """
+.fa-text { white-space: pre-wrap; line-height: 1.6; color: #111; background: #fff;
+  padding: 10px 12px; border: 1px solid #ddd; border-radius: 6px; }
+.fa-claim { padding: 1px 2px; border-radius: 3px; color: #111; }
+.fa-claim sup, .fa-score { font-size: 0.7em; font-weight: 600; margin-left: 2px; color: #333; }
+.fa-st-supported { background: #c7f0c2; }
+.fa-st-single { background: #fff0a8; }
+.fa-st-contradicted { background: #ffc4c4; }
+.fa-st-unsupported { background: #e4e4e4; text-decoration: underline dashed #888; }
+.fa-legend span.fa-claim { margin-right: 10px; display: inline-block; }
+.fa-sources { display: flex; gap: 12px; align-items: flex-start; }
+.fa-source { flex: 1 1 0; min-width: 0; }
+.fa-source .fa-text { max-height: 520px; overflow-y: auto; }
+.fa-source h4 { margin: 4px 0; color: inherit; }
+mark.fa-ev { color: #111; padding: 1px 2px; border-radius: 3px; }
+mark.fa-ev-supported { background: #9be39a; }
+mark.fa-ev-contradicted { background: #ff9d9d; }
+mark.fa-ev-unsupported { background: #ffe27a; }
+table.fa-table { border-collapse: collapse; width: 100%; }
+table.fa-table td, table.fa-table th { border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }
+.fa-muted { color: #777; font-size: 0.9em; }
+"""
+
+
+def claim_status(claim: Claim, n_sources: int) -> str:
+    """The claim's label, or ``"single"`` when 2+ sources were given and only one supports it."""
+    if claim.label == "supported" and n_sources > 1 and len(claim.supported_by) == 1:
+        return "single"
+    return claim.label
+
+
+def _badge(status: str, text: str | None = None) -> str:
+    return f'<span class="fa-claim fa-st-{status}">{escape(text or STATUS_TEXT[status])}</span>'
+
+
+def legend_html() -> str:
+    badges = "".join(_badge(status) for status in STATUS_TEXT)
+    return f'<div class="fa-legend" id="fa-legend"><b>Legend:</b> {badges}</div>'
+
+
+def summary_html(report: Report) -> str:
+    """The summary with each claim wrapped in a span coloured by its status and numbered."""
+    text, n_sources = report.summary, len(report.sources)
+    parts, cursor = [], 0
+    for claim in sorted(report.claims, key=lambda c: c.span.start):
+        start, end = claim.span.start, claim.span.end
+        if start < cursor or end > len(text) or end <= start:
+            continue  # overlapping or broken span: leave that text unmarked rather than garble it
+        status = claim_status(claim, n_sources)
+        title = f"Claim {claim.index + 1}: {STATUS_TEXT[status]} (score {claim.score:.2f})"
+        parts.append(escape(text[cursor:start]))
+        parts.append(
+            f'<span class="fa-claim fa-st-{status}" data-claim="{claim.index}" title="{escape(title)}">'
+            f"{escape(text[start:end])}<sup>{claim.index + 1}</sup></span>"
+        )
+        cursor = end
+    parts.append(escape(text[cursor:]))
+    return f'{legend_html()}<div class="fa-text" id="fa-summary-text">{"".join(parts)}</div>'
+
+
+def claim_choice(claim: Claim, n_sources: int) -> str:
+    """The label of a claim in the claim picker."""
+    short = claim.text if len(claim.text) <= 90 else claim.text[:87] + "..."
+    status = STATUS_TEXT[claim_status(claim, n_sources)]
+    return f"{claim.index + 1}. [{status}, {claim.score:.2f}] {short}"
+
+
+def evidence_for(claim: Claim, source_id: str) -> tuple[str, list[Evidence]]:
+    """This source's label and evidence for the claim (falls back to the claim's best evidence)."""
+    for support in claim.support:
+        if support.source_id == source_id:
+            return support.label, support.evidence
+    return "unsupported", [ev for ev in claim.evidence if ev.source_id == source_id]
+
+
+def highlighted_text(text: str, evidence: Iterable[Evidence], label: str) -> str:
+    """``text`` escaped, with each evidence span wrapped in ``<mark>`` carrying its score."""
+    parts, cursor = [], 0
+    for ev in sorted(evidence, key=lambda e: e.span.start):
+        start, end = ev.span.start, ev.span.end
+        if start < cursor or end > len(text) or end <= start:
+            continue
+        parts.append(escape(text[cursor:start]))
+        parts.append(
+            f'<mark class="fa-ev fa-ev-{label}" data-score="{ev.score:.2f}" '
+            f'title="relevance {ev.score:.2f}">{escape(text[start:end])}</mark>'
+            f'<span class="fa-score">[{ev.score:.2f}]</span>'
+        )
+        cursor = end
+    parts.append(escape(text[cursor:]))
+    return "".join(parts)
+
+
+def _source_panel(source: Source, claim: Claim | None) -> str:
+    label, evidence, note = "unsupported", [], ""
+    if claim is not None:
+        label, evidence = evidence_for(claim, source.id)
+        score = next((s.score for s in claim.support if s.source_id == source.id), None)
+        note = f"{escape(label)}" + (f", score {score:.2f}" if score is not None else "")
+    body = highlighted_text(source.text, evidence, label)
+    return (
+        f'<div class="fa-source" data-source="{escape(source.id)}">'
+        f"<h4>{escape(source.id)}: {escape(source.title)}</h4>"
+        f'<div class="fa-muted">{escape(source.origin)}{" | " + note if note else ""}</div>'
+        f'<div class="fa-text">{body}</div></div>'
+    )
+
+
+def sources_html(report: Report, claim_index: int | None = None) -> str:
+    """All sources side by side, with the selected claim's evidence highlighted in each."""
+    claim = report.claims[claim_index] if claim_index is not None else None
+    panels = "".join(_source_panel(source, claim) for source in report.sources)
+    return f'<div class="fa-sources">{panels}</div>'
+
+
+def claim_detail_html(report: Report, claim_index: int | None) -> str:
+    """Why the claim got its verdict: score, reasons, and what each source says."""
+    if claim_index is None:
+        return '<p class="fa-muted">Select a claim to see its evidence.</p>'
+    claim = report.claims[claim_index]
+    status = claim_status(claim, len(report.sources))
+    reasons = "".join(f"<li>{escape(reason)}</li>" for reason in claim.reasons)
+    rows = "".join(
+        f"<tr><td>{escape(s.source_id)}</td><td>{_badge(s.label)}</td><td>{s.score:.2f}</td>"
+        f"<td>{escape('; '.join(s.reasons))}</td></tr>"
+        for s in claim.support
+    )
+    table = (
+        '<table class="fa-table"><tr><th>Source</th><th>Verdict</th><th>Score</th><th>Why</th></tr>'
+        f"{rows}</table>"
+        if rows
+        else ""
+    )
+    return (
+        f"<div id='fa-claim-detail'><p><b>Claim {claim.index + 1}</b>: {escape(claim.text)}</p>"
+        f"<p>{_badge(status)} score <b>{claim.score:.2f}</b></p>"
+        f"<ul>{reasons}</ul>{table}</div>"
+    )
+
+
+def agreement_html(report: Report) -> str:
+    """A claims x sources table: how each source bears on each claim."""
+    head = "".join(f"<th>{escape(s.id)}: {escape(s.title)}</th>" for s in report.sources)
+    rows = []
+    for claim in report.claims:
+        status = claim_status(claim, len(report.sources))
+        cells = []
+        for source in report.sources:
+            support = next((s for s in claim.support if s.source_id == source.id), None)
+            cells.append(
+                f"<td>{_badge(support.label, f'{support.label} {support.score:.2f}')}</td>"
+                if support
+                else "<td>-</td>"
+            )
+        rows.append(
+            f"<tr><td>{claim.index + 1}. {escape(claim.text)}</td>"
+            f"<td>{_badge(status)} {claim.score:.2f}</td>{''.join(cells)}</tr>"
+        )
+    return (
+        f'<table class="fa-table" id="fa-agreement-table"><tr><th>Claim</th><th>Verdict</th>{head}</tr>'
+        f"{''.join(rows)}</table>"
+    )
+
+
+def _conflict_html(conflict: Conflict) -> str:
+    items = "".join(
+        f"<li><b>{escape(v.source_id)}</b>: <code>{escape(v.value)}</code> "
+        f'<span class="fa-muted">"{escape(v.evidence.text)}"</span></li>'
+        for v in conflict.values
+    )
+    return f"<div><p><b>{escape(conflict.kind)}</b>: {escape(conflict.topic)}</p><ul>{items}</ul></div>"
+
+
+def conflicts_html(report: Report) -> str:
+    """Facts on which the sources disagree with each other."""
+    if len(report.sources) < 2:
+        return '<p class="fa-muted">Conflicts are looked for between two or more sources.</p>'
+    if not report.conflicts:
+        return "<p>No conflicting numbers, dates or names found between the sources.</p>"
+    return "".join(_conflict_html(conflict) for conflict in report.conflicts)
