@@ -72,16 +72,15 @@ def _example_files(folder: Path) -> list[Path]:
 
 
 def _load_folder(folder: Path) -> list:
-    """Fill the first slots with the folder's .txt files as pasted text; clear the rest."""
+    """Fill the first slots with the folder's .txt files as pasted text (titled by their headline)."""
     files = _example_files(folder)
     if not files:
         raise gr.Error(f"no example texts found in {folder}")
     updates: list = [len(files), *_slot_visibility(len(files))]
     for i in range(MAX_SOURCES):
         text = files[i].read_text(encoding="utf-8") if i < len(files) else ""
-        title = files[i].stem.replace("_", " ").title() if i < len(files) else ""
         text_field = gr.update(value=text, visible=True)
-        updates += ["Text", title, text_field, None, gr.update(value="", visible=False)]
+        updates += ["Text", "", text_field, None, gr.update(value="", visible=False)]
     return updates
 
 
@@ -91,7 +90,8 @@ def _document(number: int, kind: str, title: str, text: str, file: str | None, u
     if kind == "Text":
         if not (text or "").strip():
             return None
-        source = ingest.from_text(text, source_id=source_id, title=title.strip() or f"Pasted text {number}")
+        # No title given: ingest takes the headline, as it does for files.
+        source = ingest.from_text(text, source_id=source_id, title=title.strip() or None)
     elif kind == "File":
         if not file:
             return None

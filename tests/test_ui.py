@@ -1,0 +1,186 @@
+"""The web app: HTML views (fast) and the running app driven by headless Chromium (slow).
+
+Browser tests need Debian's Chromium at /usr/bin/chromium (``apt-get install chromium``); set
+FACTAID_SCREENSHOT=1 to write the screenshot to docs/screenshot.png instead of a temp folder.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from factaid import ui_render
+from factaid.types import CheckSettings, Claim, Evidence, Report, Source, SourceSupport, Span
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HOSTILE = '<script>window.__pwned=1</script> and <img src=x onerror="window.__pwned=1">'
+
+
+def _report(source_texts: list[str], summary: str, claim_end: int, supported_by: list[str]) -> Report:
+    """A report whose one claim is the summary prefix and whose evidence is each source's first sentence."""
+    sources, support = [], []
+    for number, text in enumerate(source_texts, start=1):
+        end = text.index(".") + 1
+        evidence = Evidence(f"S{number}", 0, Span(0, end), text[:end], 0.87)
+        sources.append(Source(f"S{number}", f"Source {number}", "text", text))
+        support.append(SourceSupport(f"S{number}", "supported", 0.9, [evidence], ["numbers agree"]))
+    claim = Claim(
+        0, summary[:claim_end], Span(0, claim_end), "supported", 0.9, supported_by, [], [], support, ["ok"]
+    )
+    return Report(sources, summary, "user", [claim], [], CheckSettings())
+
+
+# ---------------------------------------------------------------- fast: HTML views
+def test_highlighted_text_escapes_and_marks_the_span():
+    text = f"Ten wagons fell. {HOSTILE} Rest."
+    start = text.index("Ten")
+    evidence = Evidence("S1", 0, Span(start, start + 16), text[:16], 0.5)
+    html = ui_render.highlighted_text(text, [evidence], "supported")
+    assert '<mark class="fa-ev fa-ev-supported" data-score="0.50"' in html
+    assert ">Ten wagons fell.</mark>" in html
+    assert "<script>" not in html and "<img" not in html
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
+
+
+def test_summary_html_colours_claims_and_flags_single_source_support():
+    sources = ["Ten wagons fell. More.", "Ten wagons fell. Less."]
+    summary = "Ten <b>wagons</b> fell. Tail <i>text</i>."
+    one = ui_render.summary_html(_report(sources, summary, 23, ["S1", "S2"]))
+    single = ui_render.summary_html(_report(sources, summary, 23, ["S2"]))
+    assert 'class="fa-claim fa-st-supported" data-claim="0"' in one
+    assert 'class="fa-claim fa-st-single" data-claim="0"' in single
+    assert "Ten &lt;b&gt;wagons&lt;/b&gt; fell.<sup>1</sup></span> Tail &lt;i&gt;text&lt;/i&gt;." in one
+    assert "supported by one source only" in single  # the legend
+
+
+def test_one_source_support_is_plain_supported_when_only_one_source():
+    report = _report(["Ten wagons fell."], "Ten wagons fell.", 16, ["S1"])
+    assert ui_render.claim_status(report.claims[0], 1) == "supported"
+
+
+def test_sources_html_marks_each_sources_evidence():
+    sources = ["Ten wagons fell. More.", f"Ten wagons fell. {HOSTILE}"]
+    report = _report(sources, "Ten wagons fell.", 16, ["S1"])
+    html = ui_render.sources_html(report, 0)
+    assert html.count("<mark ") == 2 and html.count(">Ten wagons fell.</mark>") == 2
+    assert "<script" not in html and "&lt;img src=x" in html
+    assert "<mark " not in ui_render.sources_html(report, None)
+
+
+# ---------------------------------------------------------------- slow: the app in a browser
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    from factaid import ui
+
+    port = _free_port()
+    app = ui.launch(port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app_url)
+    page.wait_for_selector("#run")
+    yield page
+    page.close()
+
+
+def _run_and_wait(page) -> None:
+    page.click("#run")
+    page.wait_for_function(
+        "() => document.querySelector('#summary-view .fa-claim[data-claim]')"
+        " || /Error/.test(document.querySelector('#status')?.innerText || '')",
+        timeout=240_000,
+    )
+
+
+@pytest.mark.slow
+def test_example_check_highlights_the_selected_claims_evidence(page, tmp_path):
+    page.click("#load-example")
+    page.wait_for_function("() => document.querySelector('#text-1 textarea')?.value.includes('Brenmoor')")
+    _run_and_wait(page)
+    assert "Checked" in page.inner_text("#status")
+    assert page.locator("#summary-view #fa-legend").count() == 1
+    claims = page.locator("#claim-picker label")
+    assert claims.count() >= 2
+    claims.nth(1).click()
+    page.wait_for_function("() => document.querySelector('#claim-detail')?.innerText.includes('Claim 2')")
+
+    marks = page.locator("#sources-view mark.fa-ev")
+    assert marks.count() >= 2
+    panels = page.locator("#sources-view .fa-source")
+    assert panels.count() == 2
+    for i in range(2):  # every source shows its evidence, highlighted inside its own full text
+        panel = panels.nth(i)
+        assert panel.locator("mark.fa-ev").count() >= 1
+        marked = panel.locator("mark.fa-ev").first.inner_text()
+        assert marked.strip() and marked in panel.locator(".fa-text").inner_text()
+        assert 0.0 <= float(panel.locator("mark.fa-ev").first.get_attribute("data-score")) <= 1.0
+    assert page.locator("#agreement table tr").count() == claims.count() + 1
+    assert page.locator("#downloads").inner_text().count("factaid-report.") == 3
+
+    shot = REPO / "docs" / "screenshot.png" if os.environ.get("FACTAID_SCREENSHOT") else tmp_path / "ui.png"
+    shot.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_markup_in_a_source_is_shown_as_text_and_never_runs(page):
+    document = (
+        "The council met on Monday in Harlow. "
+        f"A resident pasted this into the minutes: {HOSTILE} and nobody noticed. "
+        "The council approved the new library budget of 2 million euros."
+    )
+    page.fill("#text-0 textarea", document)
+    page.locator("#summary-choice label", has_text="Check my own summary").click()
+    page.fill("#user-summary textarea", f"The council approved a library budget. {HOSTILE}")
+    _run_and_wait(page)
+    page.wait_for_selector("#sources-view .fa-text")
+    assert page.evaluate("() => typeof window.__pwned") == "undefined"
+    assert "<script>window.__pwned=1</script>" in page.inner_text("#sources-view")
+    assert '<img src=x onerror="window.__pwned=1">' in page.inner_text("#sources-view")
+    assert "<script>window.__pwned=1</script>" in page.inner_text("#summary-view")
+    assert page.locator("#sources-view script, #sources-view img, #summary-view img").count() == 0
+
+
+@pytest.mark.slow
+def test_empty_input_shows_a_message_not_a_traceback(page):
+    page.click("#run")
+    page.wait_for_function("() => /Error/.test(document.querySelector('#status')?.innerText || '')")
+    status = page.inner_text("#status")
+    assert "no source given" in status and "Traceback" not in status
