@@ -75,7 +75,7 @@ def check(
     candidates = index.search([c.text for c in claims], top_k=settings.top_k)
 
     progress(0.75, "judging claims")
-    verify.get_verifier(settings).judge(claims, candidates, sources)
+    claims = verify.get_verifier(settings).judge(claims, candidates, sources)
 
     progress(0.9, "comparing sources")
     conflicts = conflicts_stage.find_conflicts(sources, index) if len(sources) > 1 else []

@@ -1,0 +1,61 @@
+"""Claims: the summary split into checkable statements, each with its exact span in the summary.
+
+A sentence is split further where two clauses with their own subjects are joined ("X did A, and Y did
+B" or "X did A; Y did B"), because a verifier judges one atomic claim at a time. A claim's text is
+always the summary's own slice, so it can be highlighted in place.
+"""
+
+from __future__ import annotations
+
+from . import models
+from .sentences import split_sentences
+from .types import Claim, Span
+
+MIN_CLAIM_WORDS = 3
+
+
+def _clause_starts(doc) -> list[int]:
+    """Character offsets (within the sentence) where a new independent clause begins."""
+    starts = []
+    for token in doc:
+        if token.text == ";" and token.i + 1 < len(doc):
+            starts.append(doc[token.i + 1].idx)
+        is_clause = token.dep_ == "conj" and token.pos_ in {"VERB", "AUX"} and token.head.dep_ == "ROOT"
+        has_subject = any(c.dep_ in {"nsubj", "nsubjpass", "expl"} for c in token.children)
+        if is_clause and has_subject:
+            first = min(t.i for t in token.subtree)
+            # The clause starts after the "and"/"but" (and comma) that joins it.
+            while first > 0 and (doc[first - 1].dep_ in {"cc", "punct"}):
+                first -= 1
+            starts.append(doc[first].idx)
+    return sorted(set(starts))
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Drop joining words and punctuation at the edges: ", and Y did B" -> "Y did B"."""
+    while start < end and (text[start].isspace() or text[start] in ",;:"):
+        start += 1
+    for joiner in ("and ", "but ", "while ", "whereas "):
+        if text[start:end].lower().startswith(joiner):
+            start += len(joiner)
+    while end > start and (text[end - 1].isspace() or text[end - 1] in ",;:"):
+        end -= 1
+    return start, end
+
+
+def split_claims(summary: str) -> list[Claim]:
+    """Split ``summary`` into claims whose ``text == summary[span.start:span.end]``."""
+    sentences = split_sentences(summary)
+    docs = models.get_nlp().pipe([s.text for s in sentences])
+    claims: list[Claim] = []
+    for sentence, doc in zip(sentences, docs):
+        cuts = [0, *_clause_starts(doc), len(sentence.text)]
+        pieces = [_trim(sentence.text, a, b) for a, b in zip(cuts, cuts[1:])]
+        # Keep a split only if every piece is a claim on its own; else judge the sentence whole.
+        if any(len(sentence.text[a:b].split()) < MIN_CLAIM_WORDS for a, b in pieces):
+            pieces = [(0, len(sentence.text))]
+        for start, end in pieces:
+            begin = sentence.span.start + start
+            claims.append(Claim(len(claims), summary[begin : sentence.span.start + end],
+                                Span(begin, sentence.span.start + end)))
+    return claims

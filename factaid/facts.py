@@ -1,0 +1,228 @@
+"""Comparable facts in a sentence: quantities, dates, names, negation and who-does-what.
+
+The verifier compares these between a claim and its evidence (a changed number, a swapped actor,
+a dropped "not"); the cross-source view compares them between sources. Everything works on spaCy docs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from . import models
+
+_UNITS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "bn": 1e9, "m": 1e6}
+_FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3, "quarters": 0.25, "thirds": 1 / 3}
+_FILLERS = {"a", "an", "and", "of"}
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+_MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())} | {"sept": 9})
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_RELATIVE = {"yesterday", "today", "tomorrow", "tonight"}
+_RELATIVE_UNITS = {"week", "month", "year", "weekend", "decade", "century"}
+_NEGATIONS = {"not", "no", "never", "n't", "nobody", "nothing", "none", "neither", "nor", "without"}
+NAME_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+_PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "this", "these", "those"}
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str  # the noun the number counts ("people", "years", "percent"), lemmatised; "" if none
+    text: str
+
+
+@dataclass
+class Facts:
+    """What one sentence (or claim) asserts, in comparable form."""
+
+    lemmas: set[str] = field(default_factory=set)  # content lemmas
+    quantities: list[Quantity] = field(default_factory=list)
+    dates: set[str] = field(default_factory=set)  # "year:2015", "month:9", "weekday:friday", "rel:next month"
+    names: list[str] = field(default_factory=list)  # entity texts, lower-cased
+    negated: bool = False
+    roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its subject
+    objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
+
+
+def _word_value(word: str) -> float | None:
+    if _NUMBER.match(word):
+        return float(word.replace(",", ""))
+    if word in _UNITS:
+        return float(_UNITS[word])
+    return float(_TENS[word]) if word in _TENS else None
+
+
+def _is_numeric_word(word: str) -> bool:
+    return _word_value(word) is not None or word in _SCALES or word in _FRACTIONS
+
+
+def parse_number(words: list[str]) -> float | None:
+    """Value of a run of number words: "a quarter of a million" -> 250000, "4.5 million" -> 4.5e6."""
+    total, current, seen = 0.0, 0.0, False
+    for word in words:
+        value = _word_value(word)
+        if value is not None:
+            current, seen = current + value, True
+        elif word in _FRACTIONS:
+            current, seen = current + _FRACTIONS[word] if current else _FRACTIONS[word], True
+        elif word == "hundred":
+            current = (current or 1) * 100
+        elif word in _SCALES and (seen or words[0] in {"a", "an"}):
+            total, current, seen = total + (current or 1) * _SCALES[word], 0.0, True
+    return total + current if seen else None
+
+
+def _is_year(word: str) -> bool:
+    return bool(re.fullmatch(r"1[89]\d\d|20\d\d", word))
+
+
+def quantities(doc) -> list[Quantity]:
+    """Numbers with the noun they count; years and the pronoun "one" are left to dates and grammar."""
+    found, tokens, i = [], list(doc), 0
+    while i < len(tokens):
+        word = tokens[i].lower_
+        if not (_is_numeric_word(word) or (word in {"a", "an"} and i + 1 < len(tokens)
+                                            and tokens[i + 1].lower_ in _FRACTIONS | _SCALES.keys())):
+            i += 1
+            continue
+        j = i
+        while j < len(tokens) and (_is_numeric_word(tokens[j].lower_) or tokens[j].lower_ in _FILLERS
+                                   or tokens[j].text == "-"):
+            j += 1
+        while j > i and tokens[j - 1].lower_ in _FILLERS | {"-"}:
+            j -= 1
+        words = [t.lower_ for t in tokens[i:j] if t.text != "-"]
+        value = parse_number(words)
+        after_month = i > 0 and tokens[i - 1].lower_.rstrip(".") in _MONTHS  # "Sept. 4" is a date
+        skip = value is None or after_month or (
+            len(words) == 1 and (_is_year(words[0]) or words[0] in {"one", "a", "an"})
+        )
+        if not skip:
+            unit = _unit_after(tokens, j)
+            found.append(Quantity(value, unit, doc[i:j].text))
+        i = max(j, i + 1)
+    return found
+
+
+def _unit_after(tokens, j: int) -> str:
+    for token in tokens[j : j + 3]:
+        if token.lower_ in {"%", "percent", "per"}:
+            return "percent"
+        if token.pos_ in {"NOUN", "PROPN"}:
+            return token.lemma_.lower()
+    return ""
+
+
+def dates(doc) -> set[str]:
+    found: set[str] = set()
+    tokens = list(doc)
+    for i, token in enumerate(tokens):
+        word = token.lower_.rstrip(".")
+        if _is_year(word):
+            found.add(f"year:{word}")
+        elif word in _MONTHS and (token.text[0].isupper() and word != "may" or token.ent_type_ == "DATE"):
+            found.add(f"month:{_MONTHS[word]}")
+        elif word in _WEEKDAYS:
+            found.add(f"weekday:{word}")
+        elif word in _RELATIVE:
+            found.add(f"rel:{word}")
+        elif word in {"next", "last", "previous", "coming"} and i + 1 < len(tokens):
+            following = tokens[i + 1].lemma_.lower()
+            if following in _RELATIVE_UNITS or following in _WEEKDAYS:
+                found.add(f"rel:{word} {following}")
+    return found
+
+
+def _words(span) -> set[str]:
+    return {t.lower_ for t in span if t.is_alpha and not t.is_stop}
+
+
+def subject_of(verb) -> set[str] | None:
+    """Words of the verb's subject, climbing through "ready to hold", "agreed and signed", relative clauses."""
+    token = verb
+    for _ in range(6):
+        for child in token.children:
+            if child.dep_ in {"nsubj", "nsubjpass", "csubj"}:
+                words = _words(child.subtree)
+                return None if not words or child.lower_ in _PRONOUNS else words
+        if token.dep_ in {"relcl", "acl"}:
+            return _words([token.head]) or None
+        if token.dep_ not in {"xcomp", "acomp", "conj", "advcl", "pcomp"} or token.head is token:
+            return None
+        token = token.head
+    return None
+
+
+def roles(doc) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for token in doc:
+        if token.pos_ == "VERB" and token.lemma_.lower() not in {"say", "tell", "be", "have"}:
+            subject = subject_of(token)
+            if subject:
+                found.setdefault(token.lemma_.lower(), set()).update(subject)
+    return found
+
+
+def objects(doc) -> dict[str, set[str]]:
+    """Verb lemma -> words of its direct object; prepositional ones vary too much between paraphrases."""
+    found: dict[str, set[str]] = {}
+    for token in doc:
+        if token.pos_ != "VERB":
+            continue
+        for child in token.children:
+            words = _words(child.subtree) if child.dep_ == "dobj" else set()
+            if words and child.lower_ not in _PRONOUNS:
+                found.setdefault(token.lemma_.lower(), set()).update(words)
+    return found
+
+
+def facts_of(doc) -> Facts:
+    return Facts(
+        lemmas={t.lemma_.lower() for t in doc if (t.is_alpha or t.like_num) and not t.is_stop},
+        quantities=quantities(doc),
+        dates=dates(doc),
+        names=[e.text.lower().removesuffix("'s").removesuffix("’s") for e in doc.ents if e.label_ in NAME_TYPES],
+        negated=sum(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in doc) % 2 == 1,
+        roles=roles(doc),
+        objects=objects(doc),
+    )
+
+
+def same_word(a: str, b: str) -> bool:
+    """Equal, or one a prefix of the other (Russia/Russian, Syria/Syrian), for names."""
+    if a == b:
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3
+
+
+def name_in(name: str, words: set[str]) -> bool:
+    """Whether every word of a name appears (demonym-tolerant) among ``words``."""
+    parts = [p for p in re.findall(r"\w+", name) if len(p) > 1 and p not in {"the", "of"}]
+    return all(any(same_word(p, w) for w in words) for p in parts)
+
+
+def same_value(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.01 * max(abs(a), abs(b), 1e-9)
+
+
+@lru_cache(maxsize=64)
+def _parsed(texts: tuple[str, ...]) -> tuple[Facts, ...]:
+    nlp = models.get_nlp()
+    return tuple(facts_of(doc) for doc in nlp.pipe(texts, batch_size=64))
+
+
+def facts_for(texts: list[str]) -> list[Facts]:
+    """Facts of many sentences in one spaCy pass; a source's sentences are parsed once per process."""
+    return list(_parsed(tuple(texts)))
+
+
+def all_words(texts: list[str]) -> set[str]:
+    return {w for text in texts for w in re.findall(r"\w+", text.lower())}

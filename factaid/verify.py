@@ -1,0 +1,282 @@
+"""Verification: a label and a calibrated probability of support for every claim, per source and overall.
+
+For each claim and each source, the claim is compared with its retrieved evidence on signals that catch
+what summaries get wrong: meaning (embedding cosine), wording (content words found near and anywhere in
+the source), names absent from the source, numbers and dates that differ, a dropped or added negation,
+and a swapped actor (the evidence has the same action done by someone else). A logistic model whose
+weights are fitted by ``python -m eval calibrate`` turns them into a probability; an optional NLI
+cross-encoder (any sequence-classification model) adds its entailment probability.
+
+A claim is *supported* if some source supports it, *contradicted* if no source supports it and a
+source says something incompatible about the same fact, and *unsupported* otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from . import facts as F
+from . import models
+from .types import CheckSettings, Claim, Evidence, Label, Source, SourceSupport
+
+FEATURES = (
+    "similarity",  # max cosine between the claim and one evidence sentence
+    "window_coverage",  # share of the claim's content words found in the evidence sentences
+    "source_coverage",  # share found anywhere in the source
+    "missing_names",  # names in the claim that the source never mentions
+    "number_mismatch",  # a number the evidence gives differently for the same thing
+    "number_missing",  # a number the source never gives
+    "date_mismatch",
+    "date_missing",
+    "negation_flip",  # the claim negates what the closest evidence affirms, or the reverse
+    "role_swap",  # the evidence has the same action done by someone else
+)
+CONFLICT_FEATURES = ("number_mismatch", "date_mismatch", "negation_flip", "role_swap")
+ALIGNED = 0.55  # cosine above which evidence is about the same fact, so a difference is a contradiction
+
+
+@dataclass(frozen=True)
+class Calibration:
+    weights: dict[str, float]
+    bias: float
+    threshold: float  # claim supported when its probability reaches this
+    summary_threshold: float  # summary consistent when its weakest claim reaches this
+    provenance: dict = field(default_factory=dict)
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+@lru_cache(maxsize=1)
+def load_calibration() -> Calibration:
+    """The fitted parameters shipped in the package (factaid/calibration.json)."""
+    data = json.loads(resources.files("factaid").joinpath("calibration.json").read_text("utf-8"))
+    return Calibration(data["weights"], data["bias"], data["threshold"], data["summary_threshold"],
+                       data.get("provenance", {}))
+
+
+def summary_threshold() -> float:
+    return load_calibration().summary_threshold
+
+
+@dataclass
+class SourceView:
+    """What the verifier needs of a source, computed once per check."""
+
+    source: Source
+    facts: list[F.Facts]
+    words: set[str]
+    lemmas: set[str]
+    values: list[float]
+    dates: set[str]
+
+    @classmethod
+    def of(cls, source: Source) -> SourceView:
+        facts = F.facts_for([s.text for s in source.sentences])
+        return cls(
+            source,
+            facts,
+            F.all_words([source.title, source.text]),
+            set().union(*(f.lemmas for f in facts)),
+            [q.value for f in facts for q in f.quantities],
+            set().union(*(f.dates for f in facts)),
+        )
+
+
+def _coverage(claim_lemmas: set[str], lemmas: set[str]) -> float:
+    return len(claim_lemmas & lemmas) / len(claim_lemmas) if claim_lemmas else 1.0
+
+
+def _numbers(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons: list[str]) -> tuple[int, int]:
+    mismatch = missing = 0
+    window_quantities = [q for f in window for q in f.quantities]
+    for quantity in claim.quantities:
+        if any(F.same_value(quantity.value, v) for v in view.values):
+            continue
+        rivals = [q for q in window_quantities if q.unit and q.unit == quantity.unit]
+        if rivals:
+            mismatch += 1
+            reasons.append(f"{view.source.id} gives {rivals[0].text} {rivals[0].unit}, not {quantity.text}")
+        else:
+            missing += 1
+            reasons.append(f"{view.source.id} never gives the number {quantity.text!r}")
+    return mismatch, missing
+
+
+def _dates(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons: list[str]) -> tuple[int, int]:
+    mismatch = missing = 0
+    window_dates = set().union(*(f.dates for f in window)) if window else set()
+    for date in sorted(claim.dates - view.dates):
+        kind = date.split(":")[0]
+        rivals = sorted(d for d in window_dates if d.startswith(kind + ":"))
+        if rivals and kind != "rel":
+            mismatch += 1
+            reasons.append(f"{view.source.id} dates it {rivals[0].split(':')[1]}, not {date.split(':')[1]}")
+        else:
+            missing += 1
+            reasons.append(f"{view.source.id} never gives the date {date.split(':')[1]!r}")
+    return mismatch, missing
+
+
+def _overlaps(words: set[str], other: set[str]) -> bool:
+    return any(F.same_word(a, b) for a in words for b in other)
+
+
+def _role_swap(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
+    """Actions the evidence gives to a different actor, or aims at a different target, than the claim."""
+    swaps = 0
+    for role, (claim_roles, window_roles) in {
+        "does": (claim.roles, [f.roles for f in window]),
+        "is the target of": (claim.objects, [f.objects for f in window]),
+    }.items():
+        for verb, words in claim_roles.items():
+            others = [r[verb] for r in window_roles if verb in r]
+            if others and not any(_overlaps(words, other) for other in others):
+                swaps += 1
+                actual = " ".join(sorted(others[0]))
+                reasons.append(f"in {view.source.id}, {actual} {role} '{verb}', not {' '.join(sorted(words))}")
+    return swaps
+
+
+def claim_features(
+    claim: F.Facts, similarities: list[float], window: list[F.Facts], view: SourceView
+) -> tuple[dict[str, float], list[str]]:
+    """Signals of one claim against one source's evidence window, with human-readable reasons."""
+    reasons: list[str] = []
+    missing_names = [n for n in claim.names if not F.name_in(n, view.words)]
+    reasons += [f"{view.source.id} never mentions {n!r}" for n in missing_names]
+    unseen = sorted(claim.lemmas - view.lemmas - {w for n in missing_names for w in n.split()})
+    if unseen:
+        reasons.append(f"{view.source.id} has no word for: {', '.join(unseen)}")
+    number_mismatch, number_missing = _numbers(claim, window, view, reasons)
+    date_mismatch, date_missing = _dates(claim, window, view, reasons)
+    best = int(np.argmax(similarities)) if similarities else 0
+    aligned = bool(similarities) and similarities[best] >= ALIGNED
+    negation_flip = int(aligned and claim.negated != window[best].negated)
+    if negation_flip:
+        reasons.append(f"{view.source.id} says the opposite (negation differs)")
+    features = {
+        "similarity": max(similarities, default=0.0),
+        "window_coverage": _coverage(claim.lemmas, set().union(*(f.lemmas for f in window)) if window else set()),
+        "source_coverage": _coverage(claim.lemmas, view.lemmas),
+        "missing_names": float(len(missing_names)),
+        "number_mismatch": float(number_mismatch),
+        "number_missing": float(number_missing),
+        "date_mismatch": float(date_mismatch),
+        "date_missing": float(date_missing),
+        "negation_flip": float(negation_flip),
+        "role_swap": float(_role_swap(claim, window, view, reasons)),
+    }
+    return features, reasons
+
+
+class NLIScorer:
+    """Entailment and contradiction probabilities of (evidence, claim) pairs from any NLI classifier."""
+
+    def __init__(self, name_or_path: str, batch_size: int = 16) -> None:
+        self.nli = models.get_nli(name_or_path)
+        self.batch_size = batch_size
+
+    def score(self, premises: list[str], claims: list[str]) -> list[tuple[float, float]]:
+        import torch
+
+        results: list[tuple[float, float]] = []
+        with torch.inference_mode():
+            for start in range(0, len(claims), self.batch_size):
+                batch = self.nli.tokenizer(
+                    premises[start : start + self.batch_size], claims[start : start + self.batch_size],
+                    truncation=True, max_length=self.nli.max_length, padding=True, return_tensors="pt",
+                )
+                probs = torch.softmax(self.nli.model(**batch).logits.float(), dim=-1)
+                for row in probs:
+                    contra = row[self.nli.contradiction_index] if self.nli.contradiction_index is not None else 0.0
+                    results.append((float(row[self.nli.entailment_index]), float(contra)))
+        return results
+
+
+class Verifier:
+    """Judges claims against retrieved evidence; one instance per model setup, reused across checks."""
+
+    def __init__(self, embedder: models.Embedder, calibration: Calibration,
+                 threshold: float | None = None, nli: NLIScorer | None = None) -> None:
+        self.embedder = embedder
+        self.calibration = calibration
+        self.threshold = calibration.threshold if threshold is None else threshold
+        self.nli = nli
+
+    def judge(self, claims: list[Claim], candidates: list[dict[str, list[Evidence]]],
+              sources: list[Source]) -> list[Claim]:
+        """Fill label, score, support and evidence of every claim; ``candidates`` come from retrieval."""
+        views = [SourceView.of(source) for source in sources]
+        claim_facts = F.facts_for([c.text for c in claims])
+        claim_vectors = self.embedder.encode([c.text for c in claims])
+        supports = [[self._support(c, f, v, found[view.source.id], view)
+                     for view in views] for c, f, v, found in zip(claims, claim_facts, claim_vectors, candidates)]
+        if self.nli is not None:
+            self._add_nli(claims, supports)
+        return [_decide(claim, support) for claim, support in zip(claims, supports)]
+
+    def _support(self, claim: Claim, facts: F.Facts, vector: np.ndarray, evidence: list[Evidence],
+                 view: SourceView) -> SourceSupport:
+        vectors = self.embedder.encode([e.text for e in evidence])
+        similarities = [float(s) for s in vectors @ vector]
+        window = [view.facts[e.sentence_index] for e in evidence]
+        features, reasons = claim_features(facts, similarities, window, view)
+        score = self.calibration.probability(features)
+        label = _label(score, self.threshold, features)
+        return SourceSupport(view.source.id, label, round(score, 4), evidence, reasons)
+
+    def _add_nli(self, claims: list[Claim], supports: list[list[SourceSupport]]) -> None:
+        pairs = [(" ".join(e.text for e in s.evidence), c.text, s) for c, row in zip(claims, supports) for s in row]
+        scores = self.nli.score([p for p, _, _ in pairs], [c for _, c, _ in pairs])
+        for (_, _, support), (entail, contra) in zip(pairs, scores):
+            support.score = round((support.score + entail) / 2, 4)
+            if support.score >= self.threshold:
+                support.label = "supported"
+            elif contra > max(entail, 0.5):
+                support.label = "contradicted"
+                support.reasons.append(f"the NLI model finds {support.source_id} contradicts it ({contra:.2f})")
+
+
+def _label(score: float, threshold: float, features: dict[str, float]) -> Label:
+    if score >= threshold:
+        return "supported"
+    # Each conflict feature already requires the evidence to be about the same fact (same unit, verb,
+    # or an aligned sentence), so any of them makes the source contradict the claim.
+    if any(features[name] > 0 for name in CONFLICT_FEATURES):
+        return "contradicted"
+    return "unsupported"
+
+
+def _decide(claim: Claim, support: list[SourceSupport]) -> Claim:
+    """A claim's verdict over all sources: supported by any, else contradicted by any, else unsupported."""
+    claim.support = support
+    claim.supported_by = [s.source_id for s in support if s.label == "supported"]
+    claim.contradicted_by = [s.source_id for s in support if s.label == "contradicted"]
+    claim.score = max(s.score for s in support)
+    if claim.supported_by:
+        claim.label = "supported"
+        chosen = [s for s in support if s.label == "supported"]
+    else:
+        claim.label = "contradicted" if claim.contradicted_by else "unsupported"
+        chosen = support
+    claim.evidence = sorted((e for s in chosen for e in s.evidence[:2]), key=lambda e: -e.score)
+    claim.reasons = list(dict.fromkeys(r for s in chosen for r in s.reasons)) if claim.label != "supported" else []
+    return claim
+
+
+@lru_cache(maxsize=4)
+def _verifier(embedder: str, nli: str | None, threshold: float | None) -> Verifier:
+    scorer = NLIScorer(nli) if nli else None
+    return Verifier(models.get_embedder(embedder), load_calibration(), threshold, scorer)
+
+
+def get_verifier(settings: CheckSettings) -> Verifier:
+    return _verifier(settings.embedder, settings.nli, settings.supported_threshold)
