@@ -90,6 +90,12 @@ _BOILERPLATE_UNFINISHED = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_DATE_LINE = re.compile(  # a line that is only a date (and maybe a time): "September 04, 2015", "2015-09-04"
+    rf"^(?:[a-z]+day,?\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?)"
+    r"\s+\d{4}\b[^.!?]*$|^(?:\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4})\b[^.!?]*$",
+    re.IGNORECASE,
+)
 _URL_ONLY = re.compile(r"^\W*(?:https?://|www\.)\S+$", re.IGNORECASE)
 _BOILERPLATE_MAX_WORDS = 14  # a long line that happens to start with "By ..." is prose
 _CREDIT_AT_END = re.compile(r"\[[A-Z][\w .&/'-]{1,30}\]$|\s[/|]\s*(?:AFP|AP|Reuters|Getty Images|EPA)\W*$")
@@ -257,7 +263,7 @@ def _take_title(lines: list[str], heading: str | None) -> tuple[str, list[str]]:
     if heading:
         return heading, lines
     for number, line in enumerate(lines):
-        if not line.strip():
+        if not line.strip() or _is_boilerplate(line):  # bylines and dates may come before the headline
             continue
         if len(_WORD.findall(line)) <= 25 and not _TERMINAL.search(line):
             return line.strip(), lines[number + 1 :]
@@ -286,20 +292,26 @@ def clean_lines(lines: list[str]) -> str:
 
 def _keep(block: list[str], i: int) -> bool:
     """Whether line ``i`` of a blank-line-separated block is article prose."""
-    line, words = block[i], len(_WORD.findall(block[i]))
-    if _URL_ONLY.match(line):
-        return False
-    if words <= _BOILERPLATE_MAX_WORDS and (
-        _BOILERPLATE.match(line) or (_BOILERPLATE_UNFINISHED.match(line) and not _SENTENCE_END.search(line))
-    ):
-        return False
-    if _is_caption(line, words):
+    line = block[i]
+    if _is_boilerplate(line):
         return False
     # A short line without final punctuation that starts a block (or follows a finished sentence) is a
     # headline, teaser, date, label or caption -- unless the next line carries on its sentence.
     starts_block = i == 0 or bool(_TERMINAL.search(block[i - 1]))
     continued = i + 1 < len(block) and block[i + 1][:1].islower()
     return not (starts_block and _is_headline(line) and not continued)
+
+
+def _is_boilerplate(line: str) -> bool:
+    """Known non-prose lines: URLs, dates, ads, bylines, credits, share/subscribe links, captions."""
+    words = len(_WORD.findall(line))
+    if _URL_ONLY.match(line) or _DATE_LINE.match(line):
+        return True
+    if words <= _BOILERPLATE_MAX_WORDS and (
+        _BOILERPLATE.match(line) or (_BOILERPLATE_UNFINISHED.match(line) and not _SENTENCE_END.search(line))
+    ):
+        return True
+    return _is_caption(line, words)
 
 
 def _is_caption(line: str, words: int) -> bool:

@@ -280,6 +280,17 @@ def test_lines_without_blank_lines_become_paragraphs_and_teasers_go():
     )
 
 
+def test_title_comes_after_byline_and_date():
+    text = (
+        "By Anna Berg\n3 June 2024\n\nStorm closes mountain pass\n\nThe pass closed on Monday after snow.\n"
+    )
+    source = ingest.from_text(text, source_id="S1")
+    assert (source.title, source.text) == (
+        "Storm closes mountain pass",
+        "The pass closed on Monday after snow.",
+    )
+
+
 def test_prose_that_looks_like_boilerplate_is_kept():
     text = (
         "Print media lost readers again, the survey found.\n\n"
