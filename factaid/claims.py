@@ -24,6 +24,9 @@ def _clause_starts(doc) -> list[int]:
         has_subject = any(c.dep_ in {"nsubj", "nsubjpass", "expl"} for c in token.children)
         if is_clause and has_subject:
             first = min(t.i for t in token.subtree)
+            # A clause opened by "which"/"in which" leans on the previous one: not a claim of its own.
+            if any(t.tag_ in {"WDT", "WP", "WP$", "WRB"} for t in doc[first : first + 2]):
+                continue
             # The clause starts after the "and"/"but" (and comma) that joins it.
             while first > 0 and (doc[first - 1].dep_ in {"cc", "punct"}):
                 first -= 1
@@ -56,6 +59,11 @@ def split_claims(summary: str) -> list[Claim]:
             pieces = [(0, len(sentence.text))]
         for start, end in pieces:
             begin = sentence.span.start + start
-            claims.append(Claim(len(claims), summary[begin : sentence.span.start + end],
-                                Span(begin, sentence.span.start + end)))
+            claims.append(
+                Claim(
+                    len(claims),
+                    summary[begin : sentence.span.start + end],
+                    Span(begin, sentence.span.start + end),
+                )
+            )
     return claims

@@ -12,16 +12,34 @@ from functools import lru_cache
 
 from . import models
 
-_UNITS = {w: i for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
-_SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "bn": 1e9, "m": 1e6}
+_UNITS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {
+    w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
+}
+_SCALES = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "bn": 1e9,
+    "m": 1e6,
+}
 _FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3, "quarters": 0.25, "thirds": 1 / 3}
 _FILLERS = {"a", "an", "and", "of"}
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    "january february march april may june july august september october november december".split())}
+_MONTHS = {
+    m: i + 1
+    for i, m in enumerate(
+        "january february march april may june july august september october november december".split()
+    )
+}
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())} | {"sept": 9})
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _RELATIVE = {"yesterday", "today", "tomorrow", "tonight"}
@@ -88,21 +106,30 @@ def quantities(doc) -> list[Quantity]:
     found, tokens, i = [], list(doc), 0
     while i < len(tokens):
         word = tokens[i].lower_
-        if not (_is_numeric_word(word) or (word in {"a", "an"} and i + 1 < len(tokens)
-                                            and tokens[i + 1].lower_ in _FRACTIONS | _SCALES.keys())):
+        if not (
+            _is_numeric_word(word)
+            or (
+                word in {"a", "an"}
+                and i + 1 < len(tokens)
+                and tokens[i + 1].lower_ in _FRACTIONS | _SCALES.keys()
+            )
+        ):
             i += 1
             continue
         j = i
-        while j < len(tokens) and (_is_numeric_word(tokens[j].lower_) or tokens[j].lower_ in _FILLERS
-                                   or tokens[j].text == "-"):
+        while j < len(tokens) and (
+            _is_numeric_word(tokens[j].lower_) or tokens[j].lower_ in _FILLERS or tokens[j].text == "-"
+        ):
             j += 1
         while j > i and tokens[j - 1].lower_ in _FILLERS | {"-"}:
             j -= 1
         words = [t.lower_ for t in tokens[i:j] if t.text != "-"]
         value = parse_number(words)
         after_month = i > 0 and tokens[i - 1].lower_.rstrip(".") in _MONTHS  # "Sept. 4" is a date
-        skip = value is None or after_month or (
-            len(words) == 1 and (_is_year(words[0]) or words[0] in {"one", "a", "an"})
+        skip = (
+            value is None
+            or after_month
+            or (len(words) == 1 and (_is_year(words[0]) or words[0] in {"one", "a", "an"}))
         )
         if not skip:
             unit = _unit_after(tokens, j)
@@ -145,7 +172,8 @@ def _words(span) -> set[str]:
 
 
 def subject_of(verb) -> set[str] | None:
-    """Words of the verb's subject, climbing through "ready to hold", "agreed and signed", relative clauses."""
+    """Words of the verb's subject, climbing through "ready to hold", "agreed and signed", relative
+    clauses; None when the subject is a pronoun or cannot be found."""
     token = verb
     for _ in range(6):
         for child in token.children:
@@ -188,7 +216,9 @@ def facts_of(doc) -> Facts:
         lemmas={t.lemma_.lower() for t in doc if (t.is_alpha or t.like_num) and not t.is_stop},
         quantities=quantities(doc),
         dates=dates(doc),
-        names=[e.text.lower().removesuffix("'s").removesuffix("’s") for e in doc.ents if e.label_ in NAME_TYPES],
+        names=[
+            e.text.lower().removesuffix("'s").removesuffix("’s") for e in doc.ents if e.label_ in NAME_TYPES
+        ],
         negated=sum(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in doc) % 2 == 1,
         roles=roles(doc),
         objects=objects(doc),

@@ -33,7 +33,9 @@ def load_sources(documents: Sequence[str | Source], settings: CheckSettings) -> 
         if isinstance(document, Source):
             source = replace(document, id=document.id or source_id)
         else:
-            source = ingest.load(document, source_id=source_id, allow_private_urls=settings.allow_private_urls)
+            source = ingest.load(
+                document, source_id=source_id, allow_private_urls=settings.allow_private_urls
+            )
         if not source.sentences:
             source.sentences = split_sentences(source.text)
         if not source.sentences:

@@ -29,14 +29,19 @@ def _claim_markdown(claim: Claim, report: Report) -> list[str]:
         lines.append(f"   - sources: {row}")
     lines += [f"   - why not: {reason}" for reason in claim.reasons]
     for evidence in claim.evidence:
-        lines.append(f"   - [{evidence.source_id} #{evidence.sentence_index}, {evidence.score:.2f}] > {evidence.text}")
+        lines.append(
+            f"   - [{evidence.source_id} #{evidence.sentence_index}, {evidence.score:.2f}] > {evidence.text}"
+        )
     return lines
 
 
 def to_markdown(report: Report) -> str:
     lines = ["# factaid report", "", f"Summary ({report.summary_origin}):", "", f"> {report.summary}", ""]
     lines += ["## Sources", ""]
-    lines += [f"- **{s.id}** {s.title or '(untitled)'} — {s.origin}, {len(s.sentences)} sentences" for s in report.sources]
+    lines += [
+        f"- **{s.id}** {s.title or '(untitled)'} — {s.origin}, {len(s.sentences)} sentences"
+        for s in report.sources
+    ]
     lines += ["", "## Claims", ""]
     for claim in report.claims:
         lines += _claim_markdown(claim, report)
@@ -60,7 +65,8 @@ def to_html(report: Report) -> str:
     warnings = "".join(f"<li>{escape(w)}</li>" for w in report.warnings)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">"
+        "<meta http-equiv='Content-Security-Policy'"
+        " content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f"<title>factaid report</title><style>{ui_render.CSS}</style></head><body>"
         f"<h1>factaid report</h1>{ui_render.legend_html()}"
         f"<h2>Summary ({escape(report.summary_origin)})</h2>{ui_render.summary_html(report)}"

@@ -58,8 +58,13 @@ class Calibration:
 def load_calibration() -> Calibration:
     """The fitted parameters shipped in the package (factaid/calibration.json)."""
     data = json.loads(resources.files("factaid").joinpath("calibration.json").read_text("utf-8"))
-    return Calibration(data["weights"], data["bias"], data["threshold"], data["summary_threshold"],
-                       data.get("provenance", {}))
+    return Calibration(
+        data["weights"],
+        data["bias"],
+        data["threshold"],
+        data["summary_threshold"],
+        data.get("provenance", {}),
+    )
 
 
 def summary_threshold() -> float:
@@ -141,7 +146,9 @@ def _role_swap(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons:
             if others and not any(_overlaps(words, other) for other in others):
                 swaps += 1
                 actual = " ".join(sorted(others[0]))
-                reasons.append(f"in {view.source.id}, {actual} {role} '{verb}', not {' '.join(sorted(words))}")
+                reasons.append(
+                    f"in {view.source.id}, {actual} {role} '{verb}', not {' '.join(sorted(words))}"
+                )
     return swaps
 
 
@@ -164,7 +171,9 @@ def claim_features(
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
     features = {
         "similarity": max(similarities, default=0.0),
-        "window_coverage": _coverage(claim.lemmas, set().union(*(f.lemmas for f in window)) if window else set()),
+        "window_coverage": _coverage(
+            claim.lemmas, set().union(*(f.lemmas for f in window)) if window else set()
+        ),
         "source_coverage": _coverage(claim.lemmas, view.lemmas),
         "missing_names": float(len(missing_names)),
         "number_mismatch": float(number_mismatch),
@@ -191,12 +200,18 @@ class NLIScorer:
         with torch.inference_mode():
             for start in range(0, len(claims), self.batch_size):
                 batch = self.nli.tokenizer(
-                    premises[start : start + self.batch_size], claims[start : start + self.batch_size],
-                    truncation=True, max_length=self.nli.max_length, padding=True, return_tensors="pt",
+                    premises[start : start + self.batch_size],
+                    claims[start : start + self.batch_size],
+                    truncation=True,
+                    max_length=self.nli.max_length,
+                    padding=True,
+                    return_tensors="pt",
                 )
                 probs = torch.softmax(self.nli.model(**batch).logits.float(), dim=-1)
                 for row in probs:
-                    contra = row[self.nli.contradiction_index] if self.nli.contradiction_index is not None else 0.0
+                    contra = (
+                        row[self.nli.contradiction_index] if self.nli.contradiction_index is not None else 0.0
+                    )
                     results.append((float(row[self.nli.entailment_index]), float(contra)))
         return results
 
@@ -204,27 +219,36 @@ class NLIScorer:
 class Verifier:
     """Judges claims against retrieved evidence; one instance per model setup, reused across checks."""
 
-    def __init__(self, embedder: models.Embedder, calibration: Calibration,
-                 threshold: float | None = None, nli: NLIScorer | None = None) -> None:
+    def __init__(
+        self,
+        embedder: models.Embedder,
+        calibration: Calibration,
+        threshold: float | None = None,
+        nli: NLIScorer | None = None,
+    ) -> None:
         self.embedder = embedder
         self.calibration = calibration
         self.threshold = calibration.threshold if threshold is None else threshold
         self.nli = nli
 
-    def judge(self, claims: list[Claim], candidates: list[dict[str, list[Evidence]]],
-              sources: list[Source]) -> list[Claim]:
+    def judge(
+        self, claims: list[Claim], candidates: list[dict[str, list[Evidence]]], sources: list[Source]
+    ) -> list[Claim]:
         """Fill label, score, support and evidence of every claim; ``candidates`` come from retrieval."""
         views = [SourceView.of(source) for source in sources]
         claim_facts = F.facts_for([c.text for c in claims])
         claim_vectors = self.embedder.encode([c.text for c in claims])
-        supports = [[self._support(c, f, v, found[view.source.id], view)
-                     for view in views] for c, f, v, found in zip(claims, claim_facts, claim_vectors, candidates)]
+        supports = [
+            [self._support(c, f, v, found[view.source.id], view) for view in views]
+            for c, f, v, found in zip(claims, claim_facts, claim_vectors, candidates)
+        ]
         if self.nli is not None:
             self._add_nli(claims, supports)
         return [_decide(claim, support) for claim, support in zip(claims, supports)]
 
-    def _support(self, claim: Claim, facts: F.Facts, vector: np.ndarray, evidence: list[Evidence],
-                 view: SourceView) -> SourceSupport:
+    def _support(
+        self, claim: Claim, facts: F.Facts, vector: np.ndarray, evidence: list[Evidence], view: SourceView
+    ) -> SourceSupport:
         vectors = self.embedder.encode([e.text for e in evidence])
         similarities = [float(s) for s in vectors @ vector]
         window = [view.facts[e.sentence_index] for e in evidence]
@@ -234,7 +258,9 @@ class Verifier:
         return SourceSupport(view.source.id, label, round(score, 4), evidence, reasons)
 
     def _add_nli(self, claims: list[Claim], supports: list[list[SourceSupport]]) -> None:
-        pairs = [(" ".join(e.text for e in s.evidence), c.text, s) for c, row in zip(claims, supports) for s in row]
+        pairs = [
+            (" ".join(e.text for e in s.evidence), c.text, s) for c, row in zip(claims, supports) for s in row
+        ]
         scores = self.nli.score([p for p, _, _ in pairs], [c for _, c, _ in pairs])
         for (_, _, support), (entail, contra) in zip(pairs, scores):
             support.score = round((support.score + entail) / 2, 4)
@@ -242,7 +268,9 @@ class Verifier:
                 support.label = "supported"
             elif contra > max(entail, 0.5):
                 support.label = "contradicted"
-                support.reasons.append(f"the NLI model finds {support.source_id} contradicts it ({contra:.2f})")
+                support.reasons.append(
+                    f"the NLI model finds {support.source_id} contradicts it ({contra:.2f})"
+                )
 
 
 def _label(score: float, threshold: float, features: dict[str, float]) -> Label:
@@ -268,7 +296,9 @@ def _decide(claim: Claim, support: list[SourceSupport]) -> Claim:
         claim.label = "contradicted" if claim.contradicted_by else "unsupported"
         chosen = support
     claim.evidence = sorted((e for s in chosen for e in s.evidence[:2]), key=lambda e: -e.score)
-    claim.reasons = list(dict.fromkeys(r for s in chosen for r in s.reasons)) if claim.label != "supported" else []
+    claim.reasons = (
+        list(dict.fromkeys(r for s in chosen for r in s.reasons)) if claim.label != "supported" else []
+    )
     return claim
 
 
