@@ -14,6 +14,15 @@ log = logging.getLogger(__name__)
 FALLBACK_THRESHOLD = 0.5
 
 
+def embedder():
+    """The pipeline's own embedder instance: called as pipeline.check calls it, so the lru_cache key
+    matches and sentences embedded for retrieval are not embedded again by the check."""
+    from factaid import models
+    from factaid.types import CheckSettings
+
+    return models.get_embedder(CheckSettings().embedder)
+
+
 def text_source(text: str, row_id: str) -> Source:
     """A document given as text; factaid splits its sentences (no ingest, which could read it as a path)."""
     return Source(id="S1", title=row_id, origin="text", text=text)
@@ -36,17 +45,33 @@ def claim_fields(report: Report) -> dict:
     }
 
 
-def package_threshold(kind: str) -> tuple[float, str]:
-    """The decision threshold shipped in factaid.verify (``summary_threshold()``/``claim_threshold()``)."""
-    getter_name = f"{kind}_threshold"
-    try:
-        from factaid import verify
+def _claim_threshold() -> float:
+    from factaid import verify
 
-        getter = getattr(verify, getter_name)
-    except (ImportError, AttributeError):
-        log.warning("factaid.verify.%s() is not there yet: using %.2f", getter_name, FALLBACK_THRESHOLD)
+    return verify.load_calibration().threshold
+
+
+def _summary_threshold() -> float:
+    from factaid import verify
+
+    return verify.summary_threshold()
+
+
+# Where the shipped thresholds come from: a claim is supported / a summary consistent at or above them.
+PACKAGE_THRESHOLDS = {
+    "claim": (_claim_threshold, "factaid calibration: threshold"),
+    "summary": (_summary_threshold, "factaid.verify.summary_threshold()"),
+}
+
+
+def package_threshold(kind: str) -> tuple[float, str]:
+    """The decision threshold shipped with factaid, or 0.5 (with a warning) if the package has none yet."""
+    getter, origin = PACKAGE_THRESHOLDS[kind]
+    try:
+        return float(getter()), origin
+    except (ImportError, AttributeError, KeyError) as err:
+        log.warning("no shipped %s threshold (%s): using %.2f", kind, err, FALLBACK_THRESHOLD)
         return FALLBACK_THRESHOLD, f"fallback {FALLBACK_THRESHOLD}"
-    return float(getter()), f"factaid.verify.{getter_name}()"
 
 
 def signal_row(

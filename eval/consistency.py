@@ -24,9 +24,7 @@ def load_rows(path: Path, limit: int | None) -> list[dict]:
 
 
 def warm_up(options: dict) -> None:
-    from factaid import models
-
-    models.get_embedder()
+    common.embedder()
 
 
 def score_row(row: dict, options: dict) -> dict:

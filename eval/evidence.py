@@ -38,9 +38,7 @@ def load_rows(path: Path, limit: int | None) -> list[dict]:
 
 
 def warm_up(options: dict) -> None:
-    from factaid import models
-
-    models.get_embedder()
+    common.embedder()
 
 
 def _top(scores: np.ndarray, k: int = TOP_K) -> list[int]:
@@ -52,9 +50,9 @@ def rankings(claim: str, source) -> dict[str, list[int]]:
     """Top-k sentence indices of the claim by factaid's hybrid retrieval and by each half of it alone."""
     from rank_bm25 import BM25Okapi
 
-    from factaid import models, retrieve
+    from factaid import retrieve
 
-    embedder = models.get_embedder()
+    embedder = common.embedder()
     index = retrieve.EvidenceIndex([source], embedder)
     hybrid = index.search([claim], top_k=TOP_K)[0][source.id]
     cosine = index.embeddings[source.id] @ embedder.encode([claim])[0]

@@ -33,9 +33,7 @@ def load_rows(path: Path, limit: int | None) -> list[dict]:
 
 
 def warm_up(options: dict) -> None:
-    from factaid import models
-
-    models.get_embedder()
+    common.embedder()
 
 
 def report_path(out: Path, row_id: str) -> Path:

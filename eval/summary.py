@@ -22,11 +22,12 @@ def load_rows(path: Path, limit: int | None) -> list[dict]:
 
 
 def warm_up(options: dict) -> None:
+    import factaid
     from factaid import models
 
-    models.get_embedder()
+    common.embedder()
     if "abstractive" in options["modes"]:
-        models.get_llm()
+        models.get_llm(factaid.CheckSettings().llm)  # the pipeline's cache key
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,267 @@
+"""eval/: metric functions against hand-computed values, and the resumable row loop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from factaid.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # eval/ is a top-level package of the repo, not installed with factaid
+    sys.path.insert(0, str(ROOT))
+
+from eval import metrics, runner  # noqa: E402
+from eval.__main__ import main  # noqa: E402
+
+# ----------------------------------------------------------------------------- metrics
+
+
+def test_auc_of_the_textbook_example():
+    assert metrics.roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.75)
+
+
+def test_auc_is_undefined_with_one_class():
+    assert metrics.roc_auc([1, 1], [0.2, 0.9]) is None
+
+
+def test_balanced_accuracy_at_a_threshold():
+    # threshold 0.38: predictions 0,1,0,1 -> recall of 1s 1/2, recall of 0s 1/2
+    assert metrics.balanced_accuracy([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], 0.38) == pytest.approx(0.5)
+    # threshold 0.3: predictions 0,1,1,1 -> 2/2 and 1/2
+    assert metrics.balanced_accuracy([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], 0.3) == pytest.approx(0.75)
+
+
+def test_best_threshold_separates_and_ties_go_high():
+    assert metrics.best_threshold([0, 0, 1, 1], [0.1, 0.2, 0.6, 0.7]) == pytest.approx(0.6)
+    # 0.8 and 0.35 both give 0.75; the higher one wins
+    assert metrics.best_threshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) == pytest.approx(0.8)
+    with pytest.raises(ValueError, match="both classes"):
+        metrics.best_threshold([1, 1], [0.1, 0.2])
+
+
+def test_best_threshold_maximises_balanced_accuracy_on_an_imbalanced_set():
+    labels = [0, 0, 0, 0, 0, 0, 1, 1]
+    scores = [0.1, 0.2, 0.3, 0.5, 0.55, 0.9, 0.6, 0.7]
+    threshold = metrics.best_threshold(labels, scores)
+    assert threshold == pytest.approx(0.6)
+    assert metrics.balanced_accuracy(labels, scores, threshold) == pytest.approx((1 + 5 / 6) / 2)
+
+
+def test_hit_and_complete_at_k_by_hand():
+    ranked, gold = [4, 2, 7, 1, 0], [[2, 3], [7, 1]]
+    assert [metrics.hit_at_k(ranked, gold, k) for k in (1, 3, 5)] == [False, True, True]
+    # {2, 3}: 3 is never retrieved; {7, 1}: 1 comes fourth
+    assert [metrics.complete_at_k(ranked, gold, k) for k in (1, 3, 5)] == [False, False, True]
+    assert metrics.complete_at_k([3, 2], [[2, 3]], 2)
+    # an empty gold set (WiCE's "no evidence" alternative) never counts as found
+    assert not metrics.complete_at_k([0, 1], [[]], 2)
+    assert not metrics.hit_at_k([0, 1], [[]], 2)
+
+
+def test_aggregators_and_word_overlap():
+    assert metrics.min_over_claims([0.9, 0.2, 0.7]) == pytest.approx(0.2)
+    assert metrics.mean_over_claims([0.9, 0.3]) == pytest.approx(0.6)
+    with pytest.raises(ValueError):
+        metrics.min_over_claims([])
+    assert metrics.word_overlap("The cat sat", "a cat sat down") == pytest.approx(2 / 3)
+    assert metrics.word_overlap("", "anything") == 0.0
+
+
+def test_markdown_table():
+    table = metrics.markdown_table([{"signal": "x", "auc": 0.81234, "n": 3, "t": None}])
+    assert table.splitlines() == ["| signal | auc | n | t |", "|---|---|---|---|", "| x | 0.812 | 3 | – |"]
+
+
+# ----------------------------------------------------------------------------- the row loop
+
+
+def _consistency_rows(path: Path, count: int = 8) -> Path:
+    lines = [
+        {
+            "id": f"r{i:02d}",
+            "document": f"The council met on Monday. It approved plan number {i} for the harbour.",
+            "summary": f"The council approved plan {i}." if i % 2 else f"The mayor rejected plan {i + 1}.",
+            "label": i % 2,
+        }
+        for i in range(count)
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def overlap_scorer(row: dict, fail_after: int | None = None, calls: list | None = None) -> dict:
+    """A real (cheap) scorer; it raises on call ``fail_after`` + 1 to stand for a crash."""
+    if calls is not None:
+        calls.append(row["id"])
+        if fail_after is not None and len(calls) > fail_after:
+            raise RuntimeError("crash")
+    return {"overlap": metrics.word_overlap(row["summary"], row["document"]), "label": row["label"]}
+
+
+def _ids_on_disk(path: Path) -> list[str]:
+    return [json.loads(line)["id"] for line in path.read_text().splitlines()]
+
+
+def test_read_jsonl_limit_ids_and_errors(tmp_path):
+    rows = runner.read_jsonl(_consistency_rows(tmp_path / "d.jsonl"), limit=3)
+    assert [r["id"] for r in rows] == ["r00", "r01", "r02"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a"}\n{"id": "a"}\n')
+    with pytest.raises(InputError, match="duplicate row id"):
+        runner.read_jsonl(bad)
+    bad.write_text('{"summary": "x"}\nnot json\n')
+    with pytest.raises(InputError, match=":2: not a JSON line"):
+        runner.read_jsonl(bad)
+
+
+def test_a_crash_loses_no_row_and_a_rerun_duplicates_none(tmp_path):
+    rows = runner.read_jsonl(_consistency_rows(tmp_path / "d.jsonl"))
+    out = tmp_path / "run" / "rows.jsonl"
+    calls: list[str] = []
+    with pytest.raises(RuntimeError, match="crash"):
+        runner.run_rows(rows, partial(overlap_scorer, fail_after=3, calls=calls), out)
+    assert _ids_on_disk(out) == ["r00", "r01", "r02"]
+
+    calls.clear()
+    results = runner.run_rows(rows, partial(overlap_scorer, calls=calls), out)
+    assert calls == ["r03", "r04", "r05", "r06", "r07"]  # finished rows were not scored again
+    assert sorted(_ids_on_disk(out)) == [r["id"] for r in rows]
+    fresh = runner.run_rows(rows, overlap_scorer, tmp_path / "fresh" / "rows.jsonl")
+    assert results == fresh
+
+
+def test_a_truncated_last_line_is_dropped_and_rescored(tmp_path):
+    rows = runner.read_jsonl(_consistency_rows(tmp_path / "d.jsonl", count=3))
+    out = tmp_path / "rows.jsonl"
+    good = json.dumps({"id": "r00", **overlap_scorer(rows[0])})
+    out.write_text(good + "\n" + '{"id": "r01", "overl')
+    results = runner.run_rows(rows, overlap_scorer, out)
+    assert [r["id"] for r in results] == ["r00", "r01", "r02"]
+    assert sorted(_ids_on_disk(out)) == ["r00", "r01", "r02"]
+
+
+_KILLABLE = """
+import sys, time
+from functools import partial
+from pathlib import Path
+from eval import runner, metrics
+
+def slow(row):
+    time.sleep(0.3)  # pacing, so the parent can kill us mid-run
+    return {"overlap": metrics.word_overlap(row["summary"], row["document"])}
+
+rows = runner.read_jsonl(Path(sys.argv[1]))
+runner.run_rows(rows, slow, Path(sys.argv[2]))
+"""
+
+
+def test_sigkill_mid_run_then_resume(tmp_path):
+    data, out = _consistency_rows(tmp_path / "d.jsonl", count=12), tmp_path / "rows.jsonl"
+    script = tmp_path / "killable.py"
+    script.write_text(_KILLABLE)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen([sys.executable, str(script), str(data), str(out)], env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 2):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 2 <= len(_ids_on_disk(out)) < 12
+    rows = runner.read_jsonl(data)
+    results = runner.run_rows(rows, overlap_scorer, out)
+    assert [r["id"] for r in results] == [r["id"] for r in rows]
+    assert sorted(_ids_on_disk(out)) == [r["id"] for r in rows]
+
+
+def test_workers_spread_rows_over_processes(tmp_path):
+    rows = runner.read_jsonl(_consistency_rows(tmp_path / "d.jsonl", count=6))
+    one = runner.run_rows(rows, overlap_scorer, tmp_path / "a.jsonl")
+    two = runner.run_rows(rows, overlap_scorer, tmp_path / "b.jsonl", workers=2)
+    assert one == two
+
+
+def test_threads_per_worker_never_oversubscribes(monkeypatch):
+    monkeypatch.setenv("FACTAID_THREADS", "64")
+    cores = os.cpu_count() or 1
+    assert runner.threads_per_worker(2) * min(2, cores) <= max(cores, 2)
+    assert runner.threads_per_worker(1) <= cores
+
+
+# ----------------------------------------------------------------------------- tasks over the real pipeline
+
+
+def _wice_rows(path: Path) -> Path:
+    rows = [
+        {
+            "id": "w1",
+            "claim": "The bridge was opened in 1932 by the governor.",
+            "sentences": [
+                "The town lies on the river.",
+                "The bridge was opened in 1932.",
+                "The governor cut the ribbon at the bridge.",
+                "Fishing is popular in summer.",
+            ],
+            "gold_evidence": [[1, 2]],
+            "label": "supported",
+        },
+        {
+            "id": "w2",
+            "claim": "Maria Lopez won the chess championship in Madrid.",
+            "sentences": [
+                "Madrid hosted many events.",
+                "Maria Lopez won the chess championship.",
+                "It rained.",
+            ],
+            "gold_evidence": [[1]],
+            "label": "partially_supported",
+        },
+        {
+            "id": "w3",
+            "claim": "The factory closed in 1990.",
+            "sentences": ["The factory opened in 1950.", "It employs 300 people."],
+            "gold_evidence": [[]],
+            "label": "not_supported",
+        },
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_evidence_task_end_to_end_and_resumable(tmp_path, capsys):
+    data, out = _wice_rows(tmp_path / "wice.jsonl"), tmp_path / "run"
+    assert main(["evidence", "--data", str(data), "--out", str(out)]) == 0
+    found = json.loads((out / "metrics.json").read_text())
+    retrieval = {line["method"]: line for line in found["tables"][next(iter(found["tables"]))]}
+    assert retrieval["factaid"]["n"] == 2  # not_supported rows are left out
+    assert retrieval["factaid"]["hit@1"] == 1.0
+    assert retrieval["factaid"]["complete@5"] == 1.0
+    assert set(retrieval) == {"factaid", "bm25", "embedding"}
+    verdict = found["tables"]["Verdict (supported = 1, the rest = 0)"][0]
+    assert verdict["n"] == 3 and 0.0 <= verdict["threshold"] <= 1.0
+    assert "| factaid |" in capsys.readouterr().out
+    assert (out / "metrics.md").read_text().startswith("## evidence")
+    before = (out / "rows.jsonl").read_text()
+    assert main(["evidence", "--data", str(data), "--out", str(out)]) == 0  # resumes: nothing rescored
+    assert (out / "rows.jsonl").read_text() == before
+    assert json.loads((out / "metrics.json").read_text()) == found
+    assert main(["evidence", "--data", str(data), "--out", str(out), "--no-verify"]) == 2  # options differ
+
+
+def test_consistency_task_with_tuning_reports_the_floor_beside(tmp_path):
+    data = _consistency_rows(tmp_path / "c.jsonl", count=4)
+    out = tmp_path / "run"
+    assert main(["consistency", "--data", str(data), "--tune", str(data), "--out", str(out)]) == 0
+    found = json.loads((out / "metrics.json").read_text())
+    table = found["tables"]["Consistency (label 1 = consistent)"]
+    assert [line["signal"] for line in table] == ["factaid", "word overlap (floor)"]
+    assert all(line["threshold_from"] == "tuned on --tune" for line in table)
+    assert (out / f"tune-{data.stem}.jsonl").exists()
