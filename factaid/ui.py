@@ -241,7 +241,7 @@ def _summary_inputs() -> list[gr.components.Component]:
 
 def _result_views() -> list[gr.components.Component]:
     status = gr.Markdown(elem_id="status")
-    summary = gr.HTML(elem_id="summary-view")
+    summary = gr.HTML(elem_id="summary-view", js_on_load=ui_render.SELECT_ON_CLICK_JS)
     picker = gr.Radio([], type="index", label="Select a claim to see its evidence", elem_id="claim-picker")
     detail = gr.HTML(elem_id="claim-detail")
     sources = gr.HTML(elem_id="sources-view")

@@ -24,6 +24,7 @@ CSS = """
 .fa-text { white-space: pre-wrap; line-height: 1.6; color: #111; background: #fff;
   padding: 10px 12px; border: 1px solid #ddd; border-radius: 6px; }
 .fa-claim { padding: 1px 2px; border-radius: 3px; color: #111; }
+#fa-summary-text .fa-claim { cursor: pointer; }
 .fa-claim sup, .fa-score { font-size: 0.7em; font-weight: 600; margin-left: 2px; color: #333; }
 .fa-st-supported { background: #c7f0c2; }
 .fa-st-single { background: #fff0a8; }
@@ -41,6 +42,18 @@ mark.fa-ev-unsupported { background: #ffe27a; }
 table.fa-table { border-collapse: collapse; width: 100%; }
 table.fa-table td, table.fa-table th { border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }
 .fa-muted { color: #777; font-size: 0.9em; }
+"""
+
+
+# Clicking a claim in the summary clicks its entry in the claim picker (a Radio with elem_id claim-picker).
+SELECT_ON_CLICK_JS = """
+element.addEventListener('click', (event) => {
+  const claim = event.target.closest('[data-claim]');
+  if (!claim) return;
+  const inputs = document.querySelectorAll('#claim-picker input[type=radio]');
+  const input = inputs[Number(claim.dataset.claim)];
+  if (input) input.click();
+});
 """
 
 
@@ -142,6 +155,10 @@ def claim_detail_html(report: Report, claim_index: int | None) -> str:
     claim = report.claims[claim_index]
     status = claim_status(claim, len(report.sources))
     reasons = "".join(f"<li>{escape(reason)}</li>" for reason in claim.reasons)
+    backing = (
+        f"supported by: {escape(', '.join(claim.supported_by) or 'none')}; "
+        f"contradicted by: {escape(', '.join(claim.contradicted_by) or 'none')}"
+    )
     rows = "".join(
         f"<tr><td>{escape(s.source_id)}</td><td>{_badge(s.label)}</td><td>{s.score:.2f}</td>"
         f"<td>{escape('; '.join(s.reasons))}</td></tr>"
@@ -155,7 +172,7 @@ def claim_detail_html(report: Report, claim_index: int | None) -> str:
     )
     return (
         f"<div id='fa-claim-detail'><p><b>Claim {claim.index + 1}</b>: {escape(claim.text)}</p>"
-        f"<p>{_badge(status)} score <b>{claim.score:.2f}</b></p>"
+        f"<p>{_badge(status)} score <b>{claim.score:.2f}</b> <span class='fa-muted'>{backing}</span></p>"
         f"<ul>{reasons}</ul>{table}</div>"
     )
 

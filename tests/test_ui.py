@@ -139,6 +139,8 @@ def test_example_check_highlights_the_selected_claims_evidence(page, tmp_path):
     assert claims.count() >= 2
     claims.nth(1).click()
     page.wait_for_function("() => document.querySelector('#claim-detail')?.innerText.includes('Claim 2')")
+    page.click("#summary-view [data-claim='0']")  # clicking a claim in the summary selects it too
+    page.wait_for_function("() => document.querySelector('#claim-detail')?.innerText.includes('Claim 1')")
 
     marks = page.locator("#sources-view mark.fa-ev")
     assert marks.count() >= 2
@@ -188,3 +190,26 @@ def test_empty_input_shows_a_message_not_a_traceback(page):
     page.wait_for_function("() => /Error/.test(document.querySelector('#status')?.innerText || '')")
     status = page.inner_text("#status")
     assert "no source given" in status and "Traceback" not in status
+
+
+def _upload(page, slot: int, path: Path) -> None:
+    page.locator(f"#kind-{slot} label", has_text="File").click()
+    page.set_input_files(f"#file-{slot} input[type=file]", str(path))
+    page.wait_for_function(f"() => document.querySelector('#file-{slot}')?.innerText.includes('{path.stem}')")
+
+
+@pytest.mark.slow
+def test_uploaded_file_is_checked_and_a_binary_file_is_reported(page, tmp_path):
+    _upload(page, 0, REPO / "factaid" / "examples" / "brenmoor_valley_post.txt")
+    _run_and_wait(page)
+    assert page.locator("#sources-view .fa-source").count() == 1  # the blank second slot is skipped
+    assert "Wheat train comes off the rails" in page.inner_text("#sources-view h4")
+
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(bytes(range(256)) * 8)
+    page.locator("#file-0 button[aria-label*='Clear'], #file-0 button[aria-label*='Remove']").first.click()
+    _upload(page, 0, binary)
+    page.click("#run")
+    page.wait_for_function("() => /Error/.test(document.querySelector('#status')?.innerText || '')")
+    status = page.inner_text("#status")
+    assert "binary" in status and "Traceback" not in status
