@@ -255,7 +255,8 @@ class Verifier:
         features, reasons = claim_features(facts, similarities, window, view)
         score = self.calibration.probability(features)
         label = _label(score, self.threshold, features)
-        return SourceSupport(view.source.id, label, round(score, 4), evidence, reasons)
+        signals = {name: round(value, 4) for name, value in features.items()}
+        return SourceSupport(view.source.id, label, round(score, 4), evidence, reasons, signals)
 
     def _add_nli(self, claims: list[Claim], supports: list[list[SourceSupport]]) -> None:
         pairs = [

@@ -1,0 +1,176 @@
+"""Fit the verifier's signal weights and thresholds on dev files; write them into factaid/calibration.json.
+
+    python -m eval.calibrate --write \
+        --consistency ../shared/data/frank_valid.jsonl ../shared/data/xsumfaith_valid.jsonl \
+        --claims ../shared/data/wice_dev.jsonl
+
+Labels are per summary (consistency files) or per claim (WiCE-style files), signals per claim. Fitting is
+multiple-instance: every claim of a consistent summary is a positive; of an inconsistent summary, only its
+weakest claim under the current weights is taken as the negative (some claim is wrong, not all). Three
+rounds of logistic regression. The decision threshold is the one maximising balanced accuracy of the
+summary-level (min over claims) verdict. Figures printed for these dev files are 5-fold cross-validated.
+Signals are cached per file under eval/runs/signals/, so refitting is quick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+import factaid
+from factaid.verify import FEATURES, load_calibration
+
+RUNS = Path(__file__).resolve().parent / "runs" / "signals"
+PACKAGE_FILE = Path(factaid.__file__).resolve().parent / "calibration.json"
+
+
+def _document_and_summary(row: dict) -> tuple[str, str, int]:
+    if "claim" in row:  # WiCE-style: candidate sentences are the document, the claim is the summary
+        return "\n\n".join(row["sentences"]), row["claim"], int(row["label"] == "supported")
+    return row["document"], row["summary"], int(row["label"])
+
+
+def _signals(row: dict) -> list[list[float]]:
+    document, summary, _ = _document_and_summary(row)
+    source = factaid.ingest.from_text(document, source_id="S1", title=str(row["id"]))
+    report = factaid.check([source], summary=summary)
+    return [[claim.support[0].signals[name] for name in FEATURES] for claim in report.claims]
+
+
+def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[float]]]]:
+    """(label, signals per claim) for each row, computed once and cached in a JSONL keyed by row id."""
+    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()][:limit]
+    digest = hashlib.sha1(path.resolve().as_posix().encode()).hexdigest()[:8]
+    cache = RUNS / f"{path.stem}-{digest}.jsonl"
+    done = {}
+    if cache.exists():
+        for line in cache.open(encoding="utf-8"):
+            try:
+                item = json.loads(line)
+                done[item["id"]] = item
+            except json.JSONDecodeError:
+                break  # a truncated last line from an interrupted run
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    with cache.open("a", encoding="utf-8") as out:
+        for row in tqdm([r for r in rows if str(r["id"]) not in done], desc=path.stem, unit="row"):
+            try:
+                item = {"id": str(row["id"]), "signals": _signals(row)}
+            except factaid.InputError:
+                item = {"id": str(row["id"]), "signals": []}
+            out.write(json.dumps(item) + "\n")
+            out.flush()
+            done[item["id"]] = item
+    return [(_document_and_summary(r)[2], done[str(r["id"])]["signals"]) for r in rows]
+
+
+def _claim_scores(model, claims: list[list[float]]) -> np.ndarray:
+    """Current scores of a summary's claims: the shipped calibration before the first fit."""
+    if model is None:
+        shipped = load_calibration()
+        return np.array([shipped.probability(dict(zip(FEATURES, c))) for c in claims])
+    return model.decision_function(np.array(claims))
+
+
+def _fit(bags, rounds: int = 3):
+    from sklearn.linear_model import LogisticRegression
+
+    model = None
+    for _ in range(rounds):
+        x, y = [], []
+        for label, claims in bags:
+            if not claims:
+                continue
+            if label == 1:
+                x += claims
+                y += [1] * len(claims)
+            else:
+                index = int(np.argmin(_claim_scores(model, claims)))
+                x.append(claims[index])
+                y.append(0)
+        model = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000).fit(
+            np.array(x), np.array(y)
+        )
+    return model
+
+
+def _summary_scores(model, bags) -> np.ndarray:
+    return np.array([model.predict_proba(np.array(c))[:, 1].min() if c else 0.0 for _, c in bags])
+
+
+def _best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    candidates = np.unique(np.round(scores, 4))
+    accuracy = [balanced_accuracy_score(labels, scores >= t) for t in candidates]
+    return float(candidates[int(np.argmax(accuracy))])
+
+
+def cross_validated(bags, folds: int = 5) -> dict[str, float]:
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+
+    labels = np.array([label for label, _ in bags])
+    order = np.random.default_rng(0).permutation(len(bags))
+    scores, predictions = np.zeros(len(bags)), np.zeros(len(bags), dtype=bool)
+    for fold in range(folds):
+        test = order[fold::folds]
+        train = [bags[i] for i in order if i not in set(test)]
+        model = _fit(train)
+        threshold = _best_threshold(np.array([b[0] for b in train]), _summary_scores(model, train))
+        scores[test] = _summary_scores(model, [bags[i] for i in test])
+        predictions[test] = scores[test] >= threshold
+    return {
+        "auc": round(float(roc_auc_score(labels, scores)), 4),
+        "balanced_accuracy": round(float(balanced_accuracy_score(labels, predictions)), 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.split("\n")[0])
+    parser.add_argument("--consistency", type=Path, nargs="*", default=[], help="summary-level dev files")
+    parser.add_argument(
+        "--claims", type=Path, nargs="*", default=[], help="claim-level (WiCE-style) dev files"
+    )
+    parser.add_argument("--limit", type=int, help="first N rows of each file")
+    parser.add_argument("--write", action="store_true", help="write factaid/calibration.json")
+    args = parser.parse_args(argv)
+    files = [*args.consistency, *args.claims]
+    if not files:
+        parser.error("give at least one --consistency or --claims file")
+    per_file = {path: load_signals(path, args.limit) for path in files}
+    bags = [bag for path in files for bag in per_file[path]]
+    figures = {path.name: cross_validated(per_file[path]) for path in files}
+    figures["all"] = cross_validated(bags)
+    model = _fit(bags)
+    threshold = _best_threshold(np.array([b[0] for b in bags]), _summary_scores(model, bags))
+    for name, values in figures.items():
+        auc, accuracy = values["auc"], values["balanced_accuracy"]
+        print(f"{name:28s} 5-fold CV  AUC {auc:.3f}  balanced accuracy {accuracy:.3f}")
+    calibration = {
+        "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0])},
+        "bias": round(float(model.intercept_[0]), 4),
+        "threshold": round(threshold, 4),
+        "summary_threshold": round(threshold, 4),
+        "provenance": {
+            "fitted": True,
+            "date": date.today().isoformat(),
+            "command": "python -m eval.calibrate " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "data": {path.name: len(per_file[path]) for path in files},
+            "cross_validated": figures,
+        },
+    }
+    print(json.dumps(calibration, indent=2))
+    if args.write:
+        PACKAGE_FILE.write_text(json.dumps(calibration, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {PACKAGE_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
