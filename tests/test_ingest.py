@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from factaid import ingest
+from factaid import fetch, ingest
 from factaid.errors import FetchError, InputError
 from factaid.types import Source
 
@@ -111,8 +111,8 @@ def test_text_plain_uses_the_declared_charset(server):
 
 def test_redirect_to_a_refused_address_is_refused(server, monkeypatch):
     # Treat 127.0.0.1 as public so the first hop passes; 127.0.0.2 (also loopback) must still be refused.
-    real = ingest.address_refusal
-    monkeypatch.setattr(ingest, "address_refusal", lambda a: None if a == "127.0.0.1" else real(a))
+    real = fetch.address_refusal
+    monkeypatch.setattr(fetch, "address_refusal", lambda a: None if a == "127.0.0.1" else real(a))
     assert ingest.load(f"{server}/article", source_id="S1").text  # the policy hook is the one used
     with pytest.raises(FetchError, match=r"127\.0\.0\.2.*loopback"):
         ingest.load(f"{server}/redirect-private", source_id="S1")
@@ -127,7 +127,7 @@ def test_redirect_to_another_scheme_and_redirect_loops_are_refused(server):
 
 @pytest.mark.parametrize("path", ["/huge", "/huge-unsized"])
 def test_size_cap(server, monkeypatch, path):
-    monkeypatch.setattr(ingest, "MAX_FETCH_BYTES", 10_000)
+    monkeypatch.setattr(fetch, "MAX_FETCH_BYTES", 10_000)
     with pytest.raises(FetchError, match=r"over the 0\.01 MB limit"):
         fetch_ok(f"{server}{path}")
 
@@ -140,7 +140,7 @@ def test_content_type_and_http_errors(server):
 
 
 def test_read_timeout(server, monkeypatch):
-    monkeypatch.setattr(ingest, "READ_TIMEOUT", 0.2)
+    monkeypatch.setattr(fetch, "READ_TIMEOUT", 0.2)
     with pytest.raises(FetchError, match="/slow: timed out"):
         fetch_ok(f"{server}/slow")
 
@@ -149,9 +149,9 @@ def test_non_http_schemes_and_bad_urls():
     with pytest.raises(FetchError, match="only http"):
         ingest.load("ftp://example.com/a.txt", source_id="S1")
     with pytest.raises(FetchError, match="no host"):
-        ingest.check_url("http:///nothing")
+        fetch.check_url("http:///nothing")
     with pytest.raises(FetchError, match="loopback"):
-        ingest.check_url("http://localhost:9/")
+        fetch.check_url("http://localhost:9/")
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_non_http_schemes_and_bad_urls():
     ],
 )
 def test_address_policy(address, reason):
-    assert ingest.address_refusal(address) == reason
+    assert fetch.address_refusal(address) == reason
 
 
 # --- files ----------------------------------------------------------------------------------------
