@@ -150,7 +150,7 @@ def _results(report: Report) -> list:
     return [
         report,
         _status(report),
-        ui_render.summary_html(report),
+        ui_render.legend_html() + ui_render.summary_html(report),
         gr.update(choices=choices, value=choices[0] if choices else None),
         ui_render.claim_detail_html(report, selected),
         ui_render.sources_html(report, selected),

@@ -24,7 +24,7 @@ CSS = """
 .fa-text { white-space: pre-wrap; line-height: 1.6; color: #111; background: #fff;
   padding: 10px 12px; border: 1px solid #ddd; border-radius: 6px; }
 .fa-claim { padding: 1px 2px; border-radius: 3px; color: #111; }
-#fa-summary-text .fa-claim { cursor: pointer; }
+.fa-summary-text .fa-claim { cursor: pointer; }
 .fa-claim sup, .fa-score { font-size: 0.7em; font-weight: 600; margin-left: 2px; color: #333; }
 .fa-st-supported { background: #c7f0c2; }
 .fa-st-single { background: #fff0a8; }
@@ -70,7 +70,7 @@ def _badge(status: str, text: str | None = None) -> str:
 
 def legend_html() -> str:
     badges = "".join(_badge(status) for status in STATUS_TEXT)
-    return f'<div class="fa-legend" id="fa-legend"><b>Legend:</b> {badges}</div>'
+    return f'<div class="fa-legend"><b>Legend:</b> {badges}</div>'
 
 
 def summary_html(report: Report) -> str:
@@ -90,7 +90,7 @@ def summary_html(report: Report) -> str:
         )
         cursor = end
     parts.append(escape(text[cursor:]))
-    return f'{legend_html()}<div class="fa-text" id="fa-summary-text">{"".join(parts)}</div>'
+    return f'<div class="fa-text fa-summary-text">{"".join(parts)}</div>'
 
 
 def claim_choice(claim: Claim, n_sources: int) -> str:
@@ -171,7 +171,7 @@ def claim_detail_html(report: Report, claim_index: int | None) -> str:
         else ""
     )
     return (
-        f"<div id='fa-claim-detail'><p><b>Claim {claim.index + 1}</b>: {escape(claim.text)}</p>"
+        f"<div class='fa-claim-detail'><p><b>Claim {claim.index + 1}</b>: {escape(claim.text)}</p>"
         f"<p>{_badge(status)} score <b>{claim.score:.2f}</b> <span class='fa-muted'>{backing}</span></p>"
         f"<ul>{reasons}</ul>{table}</div>"
     )

@@ -64,7 +64,7 @@ def test_summary_html_colours_claims_and_flags_single_source_support():
     assert 'class="fa-claim fa-st-supported" data-claim="0"' in one
     assert 'class="fa-claim fa-st-single" data-claim="0"' in single
     assert "Ten &lt;b&gt;wagons&lt;/b&gt; fell.<sup>1</sup></span> Tail &lt;i&gt;text&lt;/i&gt;." in one
-    assert "supported by one source only" in single  # the legend
+    assert 'title="Claim 1: supported by one source only (score 0.90)"' in single
 
 
 def test_one_source_support_is_plain_supported_when_only_one_source():
@@ -134,7 +134,7 @@ def test_example_check_highlights_the_selected_claims_evidence(page, tmp_path):
     page.wait_for_function("() => document.querySelector('#text-1 textarea')?.value.includes('Brenmoor')")
     _run_and_wait(page)
     assert "Checked" in page.inner_text("#status")
-    assert page.locator("#summary-view #fa-legend").count() == 1
+    assert page.locator("#summary-view .fa-legend").count() == 1
     claims = page.locator("#claim-picker label")
     assert claims.count() >= 2
     claims.nth(1).click()
