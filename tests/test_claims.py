@@ -1,0 +1,89 @@
+"""Claim splitting: exact spans into the summary; clauses with their own subjects split, the rest whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from factaid.claims import split_claims
+
+
+def claim_texts(summary: str) -> list[str]:
+    claims = split_claims(summary)
+    for number, claim in enumerate(claims):
+        assert claim.index == number
+        assert summary[claim.span.start : claim.span.end] == claim.text
+        assert claim.label == "unsupported" and claim.score == 0.0  # not judged yet
+    return [c.text for c in claims]
+
+
+def test_one_claim_per_simple_sentence(nlp) -> None:
+    summary = (
+        "Putin said Assad is ready to hold snap parliamentary elections. "
+        "Obama is lifting sanctions on Russia."
+    )
+    assert claim_texts(summary) == [
+        "Putin said Assad is ready to hold snap parliamentary elections.",
+        "Obama is lifting sanctions on Russia.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        (
+            "Putin met Obama in Vladivostok, and Assad agreed to hold elections.",
+            ["Putin met Obama in Vladivostok", "Assad agreed to hold elections."],
+        ),
+        (
+            "The mayor approved the plan, but the council rejected it.",
+            ["The mayor approved the plan", "the council rejected it."],
+        ),
+        (
+            "The driver was injured and the line was closed for a week.",
+            ["The driver was injured", "the line was closed for a week."],
+        ),
+        ("The company cut jobs; it said demand fell.", ["The company cut jobs", "it said demand fell."]),
+    ],
+)
+def test_compound_sentence_splits_into_clauses_with_own_subjects(nlp, summary, expected) -> None:
+    assert claim_texts(summary) == expected
+
+
+def test_relative_clause_is_kept_whole(nlp) -> None:
+    summary = (
+        "Russia has been an ally in the war that has raged for four-and-a-half years and in which "
+        "a quarter of a million people have been killed."
+    )
+    assert claim_texts(summary) == [summary]
+
+
+def test_shared_verb_or_subject_is_not_split(nlp) -> None:
+    # One subject with two verbs is one claim: "sank" has no subject of its own.
+    assert claim_texts("The train derailed and sank into the river.") == [
+        "The train derailed and sank into the river."
+    ]
+    assert claim_texts("Officials said the bridge, which opened in 1990, was safe.") == [
+        "Officials said the bridge, which opened in 1990, was safe."
+    ]
+
+
+@pytest.mark.parametrize(
+    "summary", ["Putin spoke, and Assad agreed to talks.", "Prices rose; wages fell sharply last year."]
+)
+def test_short_pieces_are_not_split_off(nlp, summary: str) -> None:
+    assert claim_texts(summary) == [summary]
+
+
+def test_claim_spans_index_the_whole_summary(nlp) -> None:
+    summary = "Title line\n\nThe council met on Monday, and the mayor resigned on Tuesday.  Then it rained."
+    assert claim_texts(summary) == [
+        "Title line",
+        "The council met on Monday",
+        "the mayor resigned on Tuesday.",
+        "Then it rained.",
+    ]
+
+
+def test_empty_summary_has_no_claim(nlp) -> None:
+    assert split_claims("") == []
+    assert split_claims("  \n ") == []

@@ -1,0 +1,161 @@
+"""Comparable facts: numbers in words and digits, units, dates, negation, roles and names."""
+
+from __future__ import annotations
+
+import pytest
+
+from factaid import facts as F
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [
+        ("a quarter of a million", 250_000),
+        ("half a million", 500_000),
+        ("four-and-a-half", 4.5),
+        ("four and a half", 4.5),
+        ("3.5 million", 3.5e6),
+        ("250,000", 250_000),
+        ("1,234.5", 1234.5),
+        ("a million", 1e6),
+        ("two hundred", 200),
+        ("twenty five", 25),
+        ("fourteen", 14),
+        ("11", 11),
+    ],
+)
+def test_parse_number(words: str, value: float) -> None:
+    assert F.parse_number(words.replace("-", " ").split()) == pytest.approx(value)
+
+
+@pytest.mark.parametrize("words", ["", "million", "the people", "and of"])
+def test_parse_number_without_a_number(words: str) -> None:
+    assert F.parse_number(words.split()) is None
+
+
+@pytest.mark.xfail(strict=True, reason="parse_number adds a plural fraction to its count: 3 + 0.25")
+def test_parse_number_multiplies_plural_fractions() -> None:
+    assert F.parse_number(["three", "quarters"]) == pytest.approx(0.75)
+
+
+def quantities(nlp, text: str) -> list[tuple[float, str, str]]:
+    return [(q.value, q.unit, q.text) for q in F.quantities(nlp(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "A quarter of a million people have been killed.",
+            [(250_000, "people", "A quarter of a million")],
+        ),
+        ("Half a million people were killed.", [(500_000, "people", "Half a million")]),
+        ("The war has raged for four-and-a-half years.", [(4.5, "year", "four-and-a-half")]),
+        ("Growth slowed to 3.5 percent.", [(3.5, "percent", "3.5")]),
+        ("The train was moving at 40 kilometres per hour.", [(40, "kilometre", "40")]),
+        ("14 of its wagons fell into the river.", [(14, "wagon", "14")]),
+        ("He won 250,000 votes.", [(250_000, "vote", "250,000")]),
+    ],
+)
+def test_quantities_with_units(nlp, text: str, expected) -> None:
+    assert quantities(nlp, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["In 2015, prices rose.", "On Sept. 4 he spoke.", "One of them left.", "A man arrived."]
+)
+def test_years_dates_and_pronoun_one_are_not_quantities(nlp, text: str) -> None:
+    assert quantities(nlp, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("In 2015, prices rose.", {"year:2015"}),
+        ("On Sept. 4 he spoke.", {"month:9"}),
+        ("He will step down in September 2016.", {"month:9", "year:2016"}),
+        ("He spoke on Friday.", {"weekday:friday"}),
+        ("He will resign next month.", {"rel:next month"}),
+        ("He left yesterday.", {"rel:yesterday"}),
+        ("The vote was held last week.", {"rel:last week"}),
+        ("He may resign.", set()),
+    ],
+)
+def test_dates(nlp, text: str, expected: set[str]) -> None:
+    assert F.dates(nlp(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("Putin did not elaborate on the opposition.", True),
+        ("Nobody was killed.", True),
+        ("No one died in the accident.", True),
+        ("He never lies.", True),
+        ("The plan wasn't approved.", True),
+        ("The mayor approved the plan.", False),
+        ("Putin said Assad is ready to hold elections.", False),
+    ],
+)
+def test_negation(nlp, text: str, negated: bool) -> None:
+    assert F.facts_of(nlp(text)).negated is negated
+
+
+def test_subject_climbs_through_ready_to_hold(nlp) -> None:
+    doc = nlp("Putin said Assad is ready to hold snap parliamentary elections.")
+    hold = next(t for t in doc if t.lemma_ == "hold")
+    assert F.subject_of(hold) == {"assad"}
+    facts = F.facts_of(doc)
+    assert facts.roles["hold"] == {"assad"}
+    assert facts.objects["hold"] == {"snap", "parliamentary", "elections"}
+
+
+def test_subject_of_a_pronoun_is_unknown(nlp) -> None:
+    doc = nlp("He approved the plan.")
+    approve = next(t for t in doc if t.lemma_ == "approve")
+    assert F.subject_of(approve) is None
+
+
+def test_swapped_actor_changes_roles(nlp) -> None:
+    mayor, council = (F.facts_of(nlp(f"The {who} approved the plan.")) for who in ("mayor", "council"))
+    assert mayor.roles == {"approve": {"mayor"}}
+    assert council.roles == {"approve": {"council"}}
+    assert mayor.objects == council.objects == {"approve": {"plan"}}
+
+
+def test_names_are_entities_lower_cased_without_possessive(nlp) -> None:
+    names = F.facts_of(nlp("Syria’s Bashar al-Assad met Vladimir Putin in Vladivostok.")).names
+    assert "bashar al-assad" in names
+    assert "vladimir putin" in names
+    assert "vladivostok" in names
+    assert not any(n.endswith("’s") or n.endswith("'s") for n in names)
+
+
+@pytest.mark.parametrize(
+    ("name", "words", "found"),
+    [
+        ("syria", {"syrian", "president"}, True),
+        ("russia", {"russian"}, True),
+        ("bashar al-assad", {"bashar", "al", "assad"}, True),
+        ("the united states", {"united", "states"}, True),
+        ("obama", {"putin", "assad"}, False),
+        ("iran", {"iraq"}, False),
+        ("bashar al-assad", {"assad"}, False),
+    ],
+)
+def test_name_in_tolerates_demonyms(name: str, words: set[str], found: bool) -> None:
+    assert F.name_in(name, words) is found
+
+
+def test_same_value_is_relative() -> None:
+    assert F.same_value(250_000, 250_000.0)
+    assert F.same_value(1000, 1005)
+    assert not F.same_value(250_000, 500_000)
+    assert not F.same_value(14, 11)
+
+
+def test_facts_for_parses_a_batch_in_order(nlp) -> None:
+    texts = ["14 of its wagons fell.", "11 of its wagons fell.", "Nobody was killed."]
+    found = F.facts_for(texts)
+    assert [f.quantities[0].value for f in found[:2]] == [14, 11]
+    assert found[2].negated and not found[0].negated
