@@ -265,3 +265,44 @@ def test_consistency_task_with_tuning_reports_the_floor_beside(tmp_path):
     assert [line["signal"] for line in table] == ["factaid", "word overlap (floor)"]
     assert all(line["threshold_from"] == "tuned on --tune" for line in table)
     assert (out / f"tune-{data.stem}.jsonl").exists()
+
+
+_NEWS = (
+    "The city council approved the new harbour plan on Monday. The plan costs 12 million euros. "
+    "Work on the harbour will start in May. Local fishermen welcomed the decision. "
+    "The mayor said the harbour would bring 200 jobs to the town."
+)
+
+
+def test_rouge_and_lead3():
+    from eval import summary
+
+    text = "The cat sat on the mat."
+    assert summary.rouge(text, text)["rouge1"] == pytest.approx(100.0)
+    lead = summary.lead3(_NEWS)
+    assert lead.startswith("The city council approved") and lead.endswith("start in May.")
+
+
+def test_summary_task_scores_factaid_beside_lead3(tmp_path):
+    data, out = tmp_path / "refs.jsonl", tmp_path / "run"
+    row = {"id": "d1", "document": _NEWS, "reference": "The council approved a 12 million euro harbour plan."}
+    data.write_text(json.dumps(row) + "\n")
+    assert main(["summary", "--data", str(data), "--out", str(out)]) == 0
+    table = json.loads((out / "metrics.json").read_text())["tables"]
+    systems = {line["system"]: line for line in next(iter(table.values()))}
+    assert set(systems) == {"lead3", "factaid extractive"}
+    assert 0 < systems["factaid extractive"]["rouge1"] <= 100
+    assert 0 <= systems["factaid extractive"]["claims_supported"] <= 1
+
+
+def test_check_task_writes_one_json_report_per_document(tmp_path):
+    folder, out = tmp_path / "docs", tmp_path / "run"
+    folder.mkdir()
+    (folder / "harbour news.txt").write_text(_NEWS)
+    (folder / "ignored.csv").write_text("a,b")
+    assert main(["check", "--data", str(folder), "--out", str(out)]) == 0
+    (report_file,) = (out / "reports").iterdir()
+    report = json.loads(report_file.read_text())
+    assert report["claims"] and report["summary"]
+    found = json.loads((out / "metrics.json").read_text())
+    assert found["rows"] == 1 and found["tables"]["Reports written"][0]["claims"] == len(report["claims"])
