@@ -1,0 +1,88 @@
+"""Report renderings: JSON that round-trips, readable Markdown, and HTML that never echoes document markup."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import factaid
+from factaid import report as report_stage
+from factaid.types import SCHEMA_VERSION, Report, Source
+
+HOSTILE = '<script>alert("x")</script>'
+
+
+@pytest.fixture(scope="module")
+def hostile_report(nlp, embedder) -> Report:
+    """A source and a summary that carry a script tag; passed as a Source so ingest cannot strip it."""
+    text = f"The museum reopened on Friday after repairs. A visitor wrote {HOSTILE} on the guest book page."
+    source = Source("", f"Museum {HOSTILE}", "text", text)
+    return factaid.check([source], summary=f"The museum reopened on Friday. A visitor wrote {HOSTILE}.")
+
+
+def test_json_round_trips_with_schema_spans_and_claims(bundled_report) -> None:
+    data = json.loads(factaid.render(bundled_report, "json"))
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert data == json.loads(json.dumps(bundled_report.to_dict()))
+    assert [s["id"] for s in data["sources"]] == [s.id for s in bundled_report.sources]
+    for source in data["sources"]:
+        assert source["sentences"]
+        for sentence in source["sentences"]:
+            span = sentence["span"]
+            assert source["text"][span["start"] : span["end"]] == sentence["text"]
+    assert len(data["claims"]) == len(bundled_report.claims) >= 1
+    for claim in data["claims"]:
+        assert data["summary"][claim["span"]["start"] : claim["span"]["end"]] == claim["text"]
+        assert claim["label"] in {"supported", "contradicted", "unsupported"}
+        assert {s["source_id"] for s in claim["support"]} == {s["id"] for s in data["sources"]}
+    assert data["conflicts"][0]["kind"] == "number"
+
+
+def test_json_is_the_default_format(bundled_report) -> None:
+    assert factaid.render(bundled_report) == factaid.render(bundled_report, "json")
+
+
+def test_markdown_lists_sources_claims_and_conflicts(bundled_report) -> None:
+    text = factaid.render(bundled_report, "md")
+    assert text.startswith("# factaid report\n")
+    for heading in ("## Sources", "## Claims", "## Where the sources disagree"):
+        assert heading in text
+    for source in bundled_report.sources:
+        assert f"**{source.id}**" in text and source.title in text
+    for claim in bundled_report.claims:
+        assert f"{claim.index + 1}. " in text and claim.text in text
+    assert "number — wagon" in text and ": 14 (" in text and ": 11 (" in text
+
+
+def test_html_is_one_self_contained_page(bundled_report) -> None:
+    page = factaid.render(bundled_report, "html")
+    assert page.startswith("<!doctype html>") and page.endswith("</html>")
+    assert "<script" not in page.lower()
+    assert "Content-Security-Policy" in page
+    for claim in bundled_report.claims:
+        assert f"Claim {claim.index + 1}" in page
+
+
+def test_html_escapes_markup_from_the_documents(hostile_report) -> None:
+    assert HOSTILE in hostile_report.sources[0].text  # the markup reached the report unchanged
+    page = factaid.render(hostile_report, "html")
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;" in page
+
+
+def test_markdown_and_json_keep_document_text_verbatim(hostile_report) -> None:
+    # Only HTML needs escaping; the other formats carry the text as it is.
+    assert HOSTILE in json.loads(factaid.render(hostile_report, "json"))["sources"][0]["text"]
+    assert HOSTILE in factaid.render(hostile_report, "md")
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "JSON", "", "html "])
+def test_unknown_format_is_an_input_error(bundled_report, fmt: str) -> None:
+    with pytest.raises(factaid.InputError, match="unknown report format"):
+        factaid.render(bundled_report, fmt)
+
+
+def test_every_listed_format_renders(bundled_report) -> None:
+    for fmt in report_stage.FORMATS:
+        assert factaid.render(bundled_report, fmt).strip()
