@@ -78,7 +78,8 @@ def _check(args: argparse.Namespace) -> None:
     if not documents:
         raise InputError("give at least one DOC (file or URL), or --example")
     settings, summary = _settings(args), _summary(args)
-    with tqdm(total=100, desc="factaid", unit="%", file=sys.stderr, leave=False) as bar:
+    # disable=None: a bar on a terminal, nothing in pipes and logs.
+    with tqdm(total=100, desc="checking", unit="%", file=sys.stderr, leave=False, disable=None) as bar:
 
         def progress(fraction: float, message: str) -> None:
             bar.set_postfix_str(message)
