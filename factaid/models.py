@@ -87,7 +87,8 @@ class Embedder:
         return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        dim = self.model.get_sentence_embedding_dimension()
+        dimension = getattr(self.model, "get_embedding_dimension", None)  # renamed in sentence-transformers 5
+        dim = (dimension or self.model.get_sentence_embedding_dimension)()
         if not texts:
             return np.zeros((0, dim), dtype=np.float32)
         keys = [self._key(t) for t in texts]
