@@ -293,3 +293,17 @@ def test_calibration_probability_is_monotone_in_similarity() -> None:
     low, high = (calibration.probability(base | {"similarity": s}) for s in (0.2, 0.95))
     assert 0.0 < low < high < 1.0
     assert 0.0 < calibration.threshold < 1.0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="defect: role_swap compares direct objects of any shared verb, so the Valley Post's "
+    "'had left the port of Aldwick' contradicts 'left the tracks' (both true)",
+)
+def test_same_verb_with_another_true_object_is_no_contradiction(bundled_paths, embedder) -> None:
+    report = factaid.check(
+        [str(p) for p in bundled_paths], summary="The train left the tracks at about 6:40 a.m."
+    )
+    claim = report.claims[0]
+    assert claim.label == "supported"
+    assert claim.contradicted_by == [], diagnosis(report, claim, embedder)
