@@ -307,3 +307,12 @@ def test_same_verb_with_another_true_object_is_no_contradiction(bundled_paths, e
     claim = report.claims[0]
     assert claim.label == "supported"
     assert claim.contradicted_by == [], diagnosis(report, claim, embedder)
+
+
+@pytest.mark.xfail(
+    strict=True, raises=ValueError, reason="defect: facts.parse_number raises on '1.2.3', so check crashes"
+)
+def test_document_with_a_version_number_can_be_checked(nlp, embedder) -> None:
+    document = "The team released version 1.2.3 of the software on Monday. It fixed 12 bugs."
+    report = factaid.check([document], summary="The team released version 1.2.3 on Monday.")
+    assert report.claims[0].label == "supported"
