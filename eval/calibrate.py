@@ -25,7 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 import factaid
-from factaid.verify import FEATURES, load_calibration
+from factaid.verify import FEATURES, VETO_SCALE, load_calibration, vetoed
 
 RUNS = Path(__file__).resolve().parent / "runs" / "signals"
 PACKAGE_FILE = Path(factaid.__file__).resolve().parent / "calibration.json"
@@ -74,7 +74,7 @@ def _claim_scores(model, claims: list[list[float]]) -> np.ndarray:
     """Current scores of a summary's claims: the shipped calibration before the first fit."""
     if model is None:
         shipped = load_calibration()
-        return np.array([shipped.probability(dict(zip(FEATURES, c))) for c in claims])
+        return np.array([shipped.probability(dict(zip(FEATURES, c), strict=True)) for c in claims])
     return model.decision_function(np.array(claims))
 
 
@@ -101,7 +101,13 @@ def _fit(bags, rounds: int = 3):
 
 
 def _summary_scores(model, bags) -> np.ndarray:
-    return np.array([model.predict_proba(np.array(c))[:, 1].min() if c else 0.0 for _, c in bags])
+    """Min over claims of the claim probability, with the verifier's veto applied as in factaid."""
+    scores = []
+    for _, claims in bags:
+        probabilities = model.predict_proba(np.array(claims))[:, 1] if claims else []
+        vetoes = [VETO_SCALE if vetoed(dict(zip(FEATURES, c))) else 1.0 for c in claims]
+        scores.append(min((p * v for p, v in zip(probabilities, vetoes)), default=0.0))
+    return np.array(scores)
 
 
 def _best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -31,9 +31,10 @@ _SCALES = {
     "bn": 1e9,
     "m": 1e6,
 }
-_FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3, "quarters": 0.25, "thirds": 1 / 3}
+_FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
+_PLURAL_FRACTIONS = {"halves": 0.5, "quarters": 0.25, "thirds": 1 / 3}  # "three quarters" multiplies
 _FILLERS = {"a", "an", "and", "of"}
-_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
+_NUMBER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")  # 250,000 / 3.5 / 2015, not 1.2.3
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
@@ -65,6 +66,7 @@ class Facts:
     dates: set[str] = field(default_factory=set)  # "year:2015", "month:9", "weekday:friday", "rel:next month"
     names: list[str] = field(default_factory=list)  # entity texts, lower-cased
     negated: bool = False
+    negated_phrases: list[set[str]] = field(default_factory=list)  # "not from the regime" -> {regime}
     roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its subject
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
 
@@ -78,7 +80,7 @@ def _word_value(word: str) -> float | None:
 
 
 def _is_numeric_word(word: str) -> bool:
-    return _word_value(word) is not None or word in _SCALES or word in _FRACTIONS
+    return _word_value(word) is not None or word in _SCALES or word in _FRACTIONS or word in _PLURAL_FRACTIONS
 
 
 def parse_number(words: list[str]) -> float | None:
@@ -88,7 +90,9 @@ def parse_number(words: list[str]) -> float | None:
         value = _word_value(word)
         if value is not None:
             current, seen = current + value, True
-        elif word in _FRACTIONS:
+        elif word in _PLURAL_FRACTIONS:
+            current, seen = (current or 1) * _PLURAL_FRACTIONS[word], True
+        elif word in _FRACTIONS:  # "four and a half" adds, "a quarter" stands alone
             current, seen = current + _FRACTIONS[word] if current else _FRACTIONS[word], True
         elif word == "hundred":
             current = (current or 1) * 100
@@ -211,6 +215,17 @@ def objects(doc) -> dict[str, set[str]]:
     return found
 
 
+def negated_phrases(doc) -> list[set[str]]:
+    """Content lemmas under a negation that targets a phrase, not the verb: "not from the regime of X"."""
+    phrases = []
+    for token in doc:
+        if token.dep_ == "neg" and token.head.pos_ not in {"VERB", "AUX"}:
+            lemmas = {t.lemma_.lower() for t in token.head.subtree if t.is_alpha and not t.is_stop}
+            if lemmas:
+                phrases.append(lemmas)
+    return phrases
+
+
 def facts_of(doc) -> Facts:
     return Facts(
         lemmas={t.lemma_.lower() for t in doc if (t.is_alpha or t.like_num) and not t.is_stop},
@@ -220,6 +235,7 @@ def facts_of(doc) -> Facts:
             e.text.lower().removesuffix("'s").removesuffix("’s") for e in doc.ents if e.label_ in NAME_TYPES
         ],
         negated=sum(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in doc) % 2 == 1,
+        negated_phrases=negated_phrases(doc),
         roles=roles(doc),
         objects=objects(doc),
     )

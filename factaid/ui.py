@@ -169,25 +169,57 @@ def _settings(mode: str, sentences: float, override: bool, threshold: float, top
     )
 
 
-def run_check(count: int, *values, progress: gr.Progress = gr.Progress()) -> list:  # noqa: B008
+class _Stopped(Exception):
+    """Raised from the progress callback when the user pressed Stop, to end the pipeline early."""
+
+
+# Sessions whose user pressed Stop: Gradio cancels the event, but the worker thread runs on unless the
+# pipeline is told to stop; it checks at each stage boundary through the progress callback.
+_stop_requested: set[str] = set()
+
+
+def request_stop(session: str) -> None:
+    """Event handler of the Stop button; ``session`` is the page's own random token."""
+    _stop_requested.add(session)
+
+
+def _progress_callback(progress: gr.Progress, session: str):
+    def report(fraction: float, message: str) -> None:
+        if session in _stop_requested:
+            pass
+        progress(fraction, desc=message)
+
+    return report
+
+
+def _failure(message: str) -> list:
+    return [gr.skip(), message, *[gr.skip()] * 7]
+
+
+def run_check(session: str, count: int, *values, progress: gr.Progress = gr.Progress()) -> list:  # noqa: B008
     """Event handler of the Run button: inputs are the slot fields, then the summary and advanced settings."""
     n_slot_fields = MAX_SOURCES * FIELDS_PER_SLOT
-    slot_values, (choice, mode, sentences, user_summary, override, threshold, top_k) = (
-        list(values[:n_slot_fields]),
-        values[n_slot_fields:],
-    )
+    slot_values = list(values[:n_slot_fields])
+    choice, mode, sentences, user_summary, override, threshold, top_k = values[n_slot_fields:]
+    _stop_requested.discard(session)
     try:
         documents = _documents(int(count), slot_values)
         summary = user_summary if choice == CHECK else None
         settings = _settings(mode, sentences, override, threshold, top_k)
-        report = check(documents, summary, settings, progress=lambda f, msg: progress(f, desc=msg))
+        on_progress = _progress_callback(progress, session)
+        report = check(documents, summary, settings, progress=on_progress)
+    except _Stopped:
+        log.info("check stopped by the user")
+        return _failure("**Stopped.**")
     except FactaidError as error:
         gr.Warning(str(error))
-        return [gr.skip(), f"**Error:** {error}", *[gr.skip()] * 7]
+        return _failure(f"**Error:** {error}")
     except Exception as error:  # a bug must still reach the user as a message, never a traceback
         log.exception("check failed")
         gr.Warning(f"internal error: {type(error).__name__}")
-        return [gr.skip(), f"**Internal error** ({type(error).__name__}): {error}", *[gr.skip()] * 7]
+        return _failure(f"**Internal error** ({type(error).__name__}): {error}")
+    finally:
+        _stop_requested.discard(session)
     return _results(report)
 
 
@@ -240,7 +272,7 @@ def _summary_inputs() -> list[gr.components.Component]:
 
 
 def _result_views() -> list[gr.components.Component]:
-    status = gr.Markdown(elem_id="status")
+    status = gr.Markdown("Give one or more sources, then press **Run check**.", elem_id="status")
     summary = gr.HTML(elem_id="summary-view", js_on_load=ui_render.SELECT_ON_CLICK_JS)
     picker = gr.Radio([], type="index", label="Select a claim to see its evidence", elem_id="claim-picker")
     detail = gr.HTML(elem_id="claim-detail")
@@ -276,6 +308,7 @@ def build_app() -> gr.Blocks:
             "# factaid\nGive one or more sources; factaid writes a summary (or checks yours) and "
             "links every claim to the sentences that support or contradict it."
         )
+        session = gr.State(lambda: uuid.uuid4().hex)  # one token per page, to route Stop to its run
         count = gr.State(2)
         report = gr.State(None)
         slots = _source_slots()
@@ -285,10 +318,12 @@ def build_app() -> gr.Blocks:
             run = gr.Button("Run check", variant="primary", elem_id="run")
             stop = gr.Button("Stop", variant="stop", elem_id="stop")
         status, summary, picker, detail, sources, agreement, conflicts, downloads = _result_views()
-        inputs = [count, *[field for slot in slots for field in slot.fields()], *settings]
+        inputs = [session, count, *[field for slot in slots for field in slot.fields()], *settings]
         outputs = [report, status, summary, picker, detail, sources, agreement, conflicts, downloads]
-        run_event = run.click(run_check, inputs, outputs)
-        stop.click(None, None, None, cancels=[run_event])
+        run_event = run.click(run_check, inputs, outputs, show_progress_on=[status])
+        stop.click(request_stop, session, None, cancels=[run_event], queue=False)
+        # A separate listener: outputs on the cancelling one would be flagged "Error" by Gradio.
+        stop.click(lambda: "**Stopped.**", None, status, queue=False)
         picker.input(select_claim, [report, picker], [detail, sources])
     return app
 

@@ -35,9 +35,13 @@ FEATURES = (
     "date_mismatch",
     "date_missing",
     "negation_flip",  # the claim negates what the closest evidence affirms, or the reverse
-    "role_swap",  # the evidence has the same action done by someone else
+    "subject_swap",  # the evidence has the same action done by someone else
+    "object_swap",  # ... or done to something else (softer: "left the port" and "left the tracks")
 )
-CONFLICT_FEATURES = ("number_mismatch", "date_mismatch", "negation_flip", "role_swap")
+# A source that gives the claim's fact with another number, date, actor or polarity contradicts it, and
+# never counts as supporting it, whatever the other signals say: its probability is scaled down.
+VETO_FEATURES = ("number_mismatch", "date_mismatch", "negation_flip", "subject_swap")
+VETO_SCALE = 0.25
 ALIGNED = 0.55  # cosine above which evidence is about the same fact, so a difference is a contradiction
 
 
@@ -134,22 +138,46 @@ def _overlaps(words: set[str], other: set[str]) -> bool:
     return any(F.same_word(a, b) for a in words for b in other)
 
 
-def _role_swap(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
-    """Actions the evidence gives to a different actor, or aims at a different target, than the claim."""
+def _swaps(
+    claim_roles: dict[str, set[str]],
+    window_roles: list[dict[str, set[str]]],
+    role: str,
+    view: SourceView,
+    reasons: list[str],
+) -> int:
+    """Verbs the evidence uses with a different subject (or object) than the claim."""
     swaps = 0
-    for role, (claim_roles, window_roles) in {
-        "does": (claim.roles, [f.roles for f in window]),
-        "is the target of": (claim.objects, [f.objects for f in window]),
-    }.items():
-        for verb, words in claim_roles.items():
-            others = [r[verb] for r in window_roles if verb in r]
-            if others and not any(_overlaps(words, other) for other in others):
-                swaps += 1
-                actual = " ".join(sorted(others[0]))
-                reasons.append(
-                    f"in {view.source.id}, {actual} {role} '{verb}', not {' '.join(sorted(words))}"
-                )
+    for verb, words in claim_roles.items():
+        others = [r[verb] for r in window_roles if verb in r]
+        if others and not any(_overlaps(words, other) for other in others):
+            swaps += 1
+            actual = " ".join(sorted(others[0]))
+            reasons.append(f"in {view.source.id}, {actual} {role} '{verb}', not {' '.join(sorted(words))}")
     return swaps
+
+
+def _denies(claim: F.Facts, window: list[F.Facts], similarities: list[float]) -> bool:
+    """Whether related evidence negates a phrase the claim asserts ("not from the regime of Assad")."""
+    if claim.negated:
+        return False
+    for facts, similarity in zip(window, similarities):
+        if similarity < ALIGNED - 0.15:
+            continue
+        for phrase in facts.negated_phrases:
+            shared = len(phrase & claim.lemmas)
+            if shared >= min(2, len(phrase)) and 2 * shared >= len(phrase):
+                return True
+    return False
+
+
+def vetoed(features: dict[str, float]) -> bool:
+    return any(features.get(name, 0.0) > 0 for name in VETO_FEATURES)
+
+
+def support_probability(calibration: Calibration, features: dict[str, float]) -> float:
+    """The calibrated probability, scaled down when a conflicting fact vetoes support."""
+    probability = calibration.probability(features)
+    return probability * VETO_SCALE if vetoed(features) else probability
 
 
 def claim_features(
@@ -166,7 +194,9 @@ def claim_features(
     date_mismatch, date_missing = _dates(claim, window, view, reasons)
     best = int(np.argmax(similarities)) if similarities else 0
     aligned = bool(similarities) and similarities[best] >= ALIGNED
-    negation_flip = int(aligned and claim.negated != window[best].negated)
+    negation_flip = int(
+        aligned and claim.negated != window[best].negated or _denies(claim, window, similarities)
+    )
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
     features = {
@@ -181,7 +211,10 @@ def claim_features(
         "date_mismatch": float(date_mismatch),
         "date_missing": float(date_missing),
         "negation_flip": float(negation_flip),
-        "role_swap": float(_role_swap(claim, window, view, reasons)),
+        "subject_swap": float(_swaps(claim.roles, [f.roles for f in window], "does", view, reasons)),
+        "object_swap": float(
+            _swaps(claim.objects, [f.objects for f in window], "is the target of", view, reasons)
+        ),
     }
     return features, reasons
 
@@ -253,7 +286,7 @@ class Verifier:
         similarities = [float(s) for s in vectors @ vector]
         window = [view.facts[e.sentence_index] for e in evidence]
         features, reasons = claim_features(facts, similarities, window, view)
-        score = self.calibration.probability(features)
+        score = support_probability(self.calibration, features)
         label = _label(score, self.threshold, features)
         signals = {name: round(value, 4) for name, value in features.items()}
         return SourceSupport(view.source.id, label, round(score, 4), evidence, reasons, signals)
@@ -275,13 +308,9 @@ class Verifier:
 
 
 def _label(score: float, threshold: float, features: dict[str, float]) -> Label:
-    if score >= threshold:
-        return "supported"
-    # Each conflict feature already requires the evidence to be about the same fact (same unit, verb,
-    # or an aligned sentence), so any of them makes the source contradict the claim.
-    if any(features[name] > 0 for name in CONFLICT_FEATURES):
+    if vetoed(features):
         return "contradicted"
-    return "unsupported"
+    return "supported" if score >= threshold else "unsupported"
 
 
 def _decide(claim: Claim, support: list[SourceSupport]) -> Claim:

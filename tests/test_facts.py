@@ -33,15 +33,10 @@ def test_parse_number_without_a_number(words: str) -> None:
     assert F.parse_number(words.split()) is None
 
 
-@pytest.mark.xfail(strict=True, reason="parse_number adds a plural fraction to its count: 3 + 0.25")
 def test_parse_number_multiplies_plural_fractions() -> None:
     assert F.parse_number(["three", "quarters"]) == pytest.approx(0.75)
 
 
-DOTTED_DEFECT = "defect: _NUMBER accepts '1.2.3' (versions, IP addresses) and float() then raises"
-
-
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=DOTTED_DEFECT)
 @pytest.mark.parametrize("word", ["1.2.3", "192.168.0.1"])
 def test_parse_number_survives_dotted_version_numbers(word: str) -> None:
     assert F.parse_number([word]) is None

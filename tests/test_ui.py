@@ -6,6 +6,7 @@ FACTAID_SCREENSHOT=1 to write the screenshot to docs/screenshot.png instead of a
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from pathlib import Path
@@ -213,3 +214,21 @@ def test_uploaded_file_is_checked_and_a_binary_file_is_reported(page, tmp_path):
     page.wait_for_function("() => /Error/.test(document.querySelector('#status')?.innerText || '')")
     status = page.inner_text("#status")
     assert "binary" in status and "Traceback" not in status
+
+
+@pytest.mark.slow
+def test_stop_cancels_a_running_check(page, caplog):
+    caplog.set_level(logging.INFO, logger="factaid.ui")
+    page.click("#load-example")
+    page.wait_for_function("() => document.querySelector('#text-1 textarea')?.value.includes('Brenmoor')")
+    page.click("#run")
+    page.click("#stop")
+    page.wait_for_function("() => document.querySelector('#status')?.innerText.includes('Stopped')")
+    for _ in range(600):  # the worker thread notices Stop at its next stage and ends early
+        if "check stopped by the user" in caplog.text:
+            break
+        page.wait_for_timeout(200)
+    assert "check stopped by the user" in caplog.text
+    page.wait_for_timeout(500)
+    assert page.locator("#summary-view .fa-claim[data-claim]").count() == 0
+    assert page.locator("#claim-picker input[type=radio]").count() == 0
