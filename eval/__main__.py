@@ -79,31 +79,23 @@ def check_resumable(out: Path, options: dict) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     task = TASKS[args.task]
+    started = time.perf_counter()
+    rows = task.load_rows(args.data, args.limit)  # both files are validated before any scoring
+    tune_rows = task.load_rows(args.tune, None) if args.tune is not None else None
     options = scoring_options(args)
     check_resumable(args.out, options)
     scorer = partial(task.score_row, options=options)
     warm_up = partial(task.warm_up, options)
-    started = time.perf_counter()
-    rows = task.load_rows(args.data, args.limit)
-    results = run_rows(
-        rows, scorer, args.out / "rows.jsonl", workers=args.workers, warm_up=warm_up, desc=args.task
-    )
+    common = {"workers": args.workers, "warm_up": warm_up}
+    results = run_rows(rows, scorer, args.out / "rows.jsonl", desc=args.task, **common)
     tune_results = None
-    if args.tune is not None:
-        tune_rows = task.load_rows(args.tune, None)
+    if tune_rows is not None:
         tune_out = args.out / f"tune-{args.tune.stem}.jsonl"
-        tune_results = run_rows(
-            tune_rows, scorer, tune_out, workers=args.workers, warm_up=warm_up, desc="tune"
-        )
+        tune_results = run_rows(tune_rows, scorer, tune_out, desc="tune", **common)
     found = task.report(results, tune_results, args)
-    found = {
-        "task": args.task,
-        "data": str(args.data),
-        "tune": str(args.tune) if args.tune else None,
-        **found,
-    }
-    seconds = time.perf_counter() - started
-    write_outputs(args.out, found, seconds, args.workers)
+    tune = str(args.tune) if args.tune else None
+    found = {"task": args.task, "data": str(args.data), "tune": tune, **found}
+    write_outputs(args.out, found, time.perf_counter() - started, args.workers)
     return found
 
 
