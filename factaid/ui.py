@@ -186,7 +186,7 @@ def request_stop(session: str) -> None:
 def _progress_callback(progress: gr.Progress, session: str):
     def report(fraction: float, message: str) -> None:
         if session in _stop_requested:
-            pass
+            raise _Stopped
         progress(fraction, desc=message)
 
     return report
