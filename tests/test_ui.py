@@ -232,3 +232,13 @@ def test_stop_cancels_a_running_check(page, caplog):
     page.wait_for_timeout(500)
     assert page.locator("#summary-view .fa-claim[data-claim]").count() == 0
     assert page.locator("#claim-picker input[type=radio]").count() == 0
+
+
+@pytest.mark.slow
+def test_a_refused_url_shows_a_message(page):
+    page.locator("#kind-0 label", has_text="URL").click()
+    page.fill("#url-0 input, #url-0 textarea", "http://127.0.0.1:9/private")
+    page.click("#run")
+    page.wait_for_function("() => /Error/.test(document.querySelector('#status')?.innerText || '')")
+    status = page.inner_text("#status")
+    assert "127.0.0.1" in status and "Traceback" not in status
