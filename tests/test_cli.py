@@ -71,3 +71,30 @@ def test_empty_document_is_refused(tmp_path, capsys):
     empty.write_text("   \n\n", encoding="utf-8")
     assert main(["check", str(empty)]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_abstractive_mode_runs_offline_and_flags_what_it_invents(tmp_path, monkeypatch):
+    """The bundled Gemma writes the summary; no claim whose words the sources lack passes as supported."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = tmp_path / "report.json"
+    args = [
+        "check",
+        *ARTICLES,
+        "--mode",
+        "abstractive",
+        "--sentences",
+        "2",
+        "--format",
+        "json",
+        "-o",
+        str(out),
+    ]
+    assert main(args) == 0
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["summary_origin"] == "abstractive" and report["claims"]
+    for claim in report["claims"]:
+        coverage = max(s["signals"]["source_coverage"] for s in claim["support"])
+        if coverage < 0.6:
+            assert claim["label"] != "supported", claim
+        assert 0.0 <= claim["score"] <= 1.0 and claim["reasons"] or claim["label"] == "supported"
