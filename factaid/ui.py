@@ -173,14 +173,17 @@ class _Stopped(Exception):
     """Raised from the progress callback when the user pressed Stop, to end the pipeline early."""
 
 
-# Sessions whose user pressed Stop: Gradio cancels the event, but the worker thread runs on unless the
-# pipeline is told to stop; it checks at each stage boundary through the progress callback.
+# Pages with a check in a worker thread, and those whose user pressed Stop meanwhile. Gradio's cancel
+# drops a queued run and the page's pending result, but a started thread runs on unless the pipeline is
+# told to stop: it checks at each stage boundary through the progress callback.
+_running: set[str] = set()
 _stop_requested: set[str] = set()
 
 
 def request_stop(session: str) -> None:
     """Event handler of the Stop button; ``session`` is the page's own random token."""
-    _stop_requested.add(session)
+    if session in _running:  # a Stop pressed while idle must not stop the next run
+        _stop_requested.add(session)
 
 
 def _progress_callback(progress: gr.Progress, session: str):
@@ -201,7 +204,7 @@ def run_check(session: str, count: int, *values, progress: gr.Progress = gr.Prog
     n_slot_fields = MAX_SOURCES * FIELDS_PER_SLOT
     slot_values = list(values[:n_slot_fields])
     choice, mode, sentences, user_summary, override, threshold, top_k = values[n_slot_fields:]
-    _stop_requested.discard(session)
+    _running.add(session)  # one run per page at a time: Button.click's trigger_mode is "once"
     try:
         documents = _documents(int(count), slot_values)
         summary = user_summary if choice == CHECK else None
@@ -219,6 +222,7 @@ def run_check(session: str, count: int, *values, progress: gr.Progress = gr.Prog
         gr.Warning(f"internal error: {type(error).__name__}")
         return _failure(f"**Internal error** ({type(error).__name__}): {error}")
     finally:
+        _running.discard(session)
         _stop_requested.discard(session)
     return _results(report)
 
@@ -303,7 +307,7 @@ def _source_controls(count: gr.State, slots: list[Slot]) -> None:
 
 def build_app() -> gr.Blocks:
     """The Blocks app; call ``.launch(css=ui_render.CSS)`` or use ``launch``/``main``."""
-    with gr.Blocks(title="factaid") as app:
+    with gr.Blocks(title="factaid", analytics_enabled=False) as app:  # offline tool: no telemetry
         gr.Markdown(
             "# factaid\nGive one or more sources; factaid writes a summary (or checks yours) and "
             "links every claim to the sentences that support or contradict it."

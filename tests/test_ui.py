@@ -9,10 +9,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from pathlib import Path
 
 import pytest
 
+import factaid
 from factaid import ui_render
 from factaid.types import CheckSettings, Claim, Evidence, Report, Source, SourceSupport, Span
 
@@ -217,14 +219,27 @@ def test_uploaded_file_is_checked_and_a_binary_file_is_reported(page, tmp_path):
 
 
 @pytest.mark.slow
-def test_stop_cancels_a_running_check(page, caplog):
+def test_stop_cancels_a_running_check(page, caplog, monkeypatch):
+    from factaid import ui
+
+    # Hold the run at its start until Stop is pressed, so the stop lands mid-run on any machine speed.
+    stop_pressed = threading.Event()
+
+    def gated_check(documents, summary, settings, progress):
+        progress(0.05, "held by the test")
+        stop_pressed.wait(60)
+        return factaid.check(documents, summary, settings, progress=progress)
+
+    monkeypatch.setattr(ui, "check", gated_check)
     caplog.set_level(logging.INFO, logger="factaid.ui")
     page.click("#load-example")
     page.wait_for_function("() => document.querySelector('#text-1 textarea')?.value.includes('Brenmoor')")
     page.click("#run")
+    page.wait_for_function("() => (document.querySelector('#status')?.innerText || '').includes('held by')")
     page.click("#stop")
     page.wait_for_function("() => document.querySelector('#status')?.innerText.includes('Stopped')")
-    for _ in range(600):  # the worker thread notices Stop at its next stage and ends early
+    stop_pressed.set()
+    for _ in range(300):  # the real pipeline notices Stop at its first stage and ends early
         if "check stopped by the user" in caplog.text:
             break
         page.wait_for_timeout(200)
