@@ -24,7 +24,7 @@ from .types import CheckSettings, Report, Source
 
 log = logging.getLogger(__name__)
 
-MAX_SOURCES = 8
+SOURCE_SLOTS = 8
 KINDS = ("Text", "File", "URL")
 FIELDS_PER_SLOT = 5  # kind, title, text, file, url
 WRITE, CHECK = "Let factaid write the summary", "Check my own summary"
@@ -50,11 +50,11 @@ class Slot:
 
 # ---------------------------------------------------------------- sources
 def _slot_visibility(count: int) -> list[dict]:
-    return [gr.update(visible=i < count) for i in range(MAX_SOURCES)]
+    return [gr.update(visible=i < count) for i in range(SOURCE_SLOTS)]
 
 
 def _add_source(count: int) -> list:
-    count = min(count + 1, MAX_SOURCES)
+    count = min(count + 1, SOURCE_SLOTS)
     return [count, *_slot_visibility(count)]
 
 
@@ -68,7 +68,7 @@ def _kind_visibility(kind: str) -> list[dict]:
 
 
 def _example_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.txt"))[:MAX_SOURCES] if folder.is_dir() else []
+    return sorted(folder.glob("*.txt"))[:SOURCE_SLOTS] if folder.is_dir() else []
 
 
 def _load_folder(folder: Path) -> list:
@@ -77,7 +77,7 @@ def _load_folder(folder: Path) -> list:
     if not files:
         raise gr.Error(f"no example texts found in {folder}")
     updates: list = [len(files), *_slot_visibility(len(files))]
-    for i in range(MAX_SOURCES):
+    for i in range(SOURCE_SLOTS):
         text = files[i].read_text(encoding="utf-8") if i < len(files) else ""
         text_field = gr.update(value=text, visible=True)
         updates += ["Text", "", text_field, None, gr.update(value="", visible=False)]
@@ -201,7 +201,7 @@ def _failure(message: str) -> list:
 
 def run_check(session: str, count: int, *values, progress: gr.Progress = gr.Progress()) -> list:  # noqa: B008
     """Event handler of the Run button: inputs are the slot fields, then the summary and advanced settings."""
-    n_slot_fields = MAX_SOURCES * FIELDS_PER_SLOT
+    n_slot_fields = SOURCE_SLOTS * FIELDS_PER_SLOT
     slot_values = list(values[:n_slot_fields])
     choice, mode, sentences, user_summary, override, threshold, top_k = values[n_slot_fields:]
     _running.add(session)  # one run per page at a time: Button.click's trigger_mode is "once"
@@ -238,7 +238,7 @@ def select_claim(report: Report | None, index: int | None) -> list[str]:
 def _source_slots() -> list[Slot]:
     slots = []
     with gr.Row(elem_id="source-slots"):
-        for i in range(MAX_SOURCES):
+        for i in range(SOURCE_SLOTS):
             with gr.Column(min_width=320, visible=i < 2, elem_id=f"slot-{i}") as column:
                 gr.Markdown(f"**Source {i + 1}**")
                 kind = gr.Radio(list(KINDS), value="Text", show_label=False, elem_id=f"kind-{i}")
