@@ -7,8 +7,10 @@ the files on disk or a network.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -17,15 +19,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 
 from .errors import ModelLoadError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Never reach a hub implicitly: bundled models are on disk, others must be on disk or asked for.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -53,6 +55,25 @@ MODELS: dict[str, ModelSpec] = {
 }
 
 _lock = threading.RLock()
+_loaded: dict[tuple, object] = {}
+
+
+def _load_once(loader: Callable[..., T]) -> Callable[..., T]:
+    """Cache a loader's result per (normalised) argument; the lock is held while loading so that
+    concurrent sessions asking for the same model wait for one load instead of starting another."""
+    signature = inspect.signature(loader)
+
+    @functools.wraps(loader)
+    def get(*args, **kwargs) -> T:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        key = (loader.__name__, *bound.arguments.values())
+        with _lock:
+            if key not in _loaded:
+                _loaded[key] = loader(*args, **kwargs)
+            return _loaded[key]
+
+    return get
 
 
 def _missing(package: str, err: Exception) -> ModelLoadError:
@@ -137,7 +158,7 @@ def _embedder_path(name: str) -> str:
     return name  # hub id or local path
 
 
-@lru_cache(maxsize=4)
+@_load_once
 def get_embedder(name: str = "minilm") -> Embedder:
     with _lock:
         torch_threads()
@@ -162,7 +183,7 @@ def get_embedder(name: str = "minilm") -> Embedder:
 # ----------------------------------------------------------------------------- spaCy
 
 
-@lru_cache(maxsize=1)
+@_load_once
 def get_nlp():
     """spaCy's English pipeline: lemmas, entities and dependencies for claims and evidence."""
     with _lock:
@@ -194,7 +215,7 @@ def _label_index(id2label: dict, names: tuple[str, ...]) -> int | None:
     return None
 
 
-@lru_cache(maxsize=2)
+@_load_once
 def get_nli(name_or_path: str) -> NLIModel:
     """Load any sequence-classification model by hub id or path, never running remote code."""
     with _lock:
@@ -320,7 +341,7 @@ def _from_pretrained(path: str, local: bool) -> tuple:
     return tokenizer, model
 
 
-@lru_cache(maxsize=2)
+@_load_once
 def get_llm(name: str = "gemma-270m") -> tuple:
     """Return (tokenizer, causal LM) in eval mode for a short name from MODELS, a hub id or a local path.
 

@@ -321,14 +321,14 @@ def _decide(claim: Claim, support: list[SourceSupport]) -> Claim:
     claim.score = max(s.score for s in support)
     if claim.supported_by:
         claim.label = "supported"
-        chosen = [s for s in support if s.label == "supported"]
+        # Sources that disagree stay visible: their evidence and reasons show the dispute.
+        chosen = [s for s in support if s.label in ("supported", "contradicted")]
+        explained = [s for s in support if s.label == "contradicted"]
     else:
         claim.label = "contradicted" if claim.contradicted_by else "unsupported"
-        chosen = support
+        chosen = explained = support
     claim.evidence = sorted((e for s in chosen for e in s.evidence[:2]), key=lambda e: -e.score)
-    claim.reasons = (
-        list(dict.fromkeys(r for s in chosen for r in s.reasons)) if claim.label != "supported" else []
-    )
+    claim.reasons = list(dict.fromkeys(r for s in explained for r in s.reasons))
     return claim
 
 

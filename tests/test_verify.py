@@ -240,8 +240,12 @@ def test_verdict_follows_the_per_source_labels(putin_report, harbour_report, bun
             assert claim.contradicted_by == [s.source_id for s in claim.support if s.label == "contradicted"]
             assert claim.score == max(s.score for s in claim.support)
             if claim.supported_by:
-                assert claim.label == "supported" and claim.reasons == []
-                assert {e.source_id for e in claim.evidence} <= set(claim.supported_by)
+                # A supported claim explains only the dispute: reasons and evidence of dissenting sources.
+                dissent = [r for s in claim.support if s.label == "contradicted" for r in s.reasons]
+                assert claim.label == "supported" and claim.reasons == list(dict.fromkeys(dissent))
+                assert {e.source_id for e in claim.evidence} <= set(
+                    claim.supported_by + claim.contradicted_by
+                )
             else:
                 assert claim.label == ("contradicted" if claim.contradicted_by else "unsupported")
                 assert claim.reasons
