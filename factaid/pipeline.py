@@ -79,6 +79,8 @@ def _load_one(document: str | Source, source_id: str, settings: CheckSettings) -
         raise InputError(
             f"{source_id}: a document is a path, URL or text (str), not {type(document).__name__}"
         )
+    if not document.strip():
+        raise InputError(f"{source_id}: empty document; pass a file path, an http(s) URL or the text itself")
     return ingest.load(document, source_id=source_id, allow_private_urls=settings.allow_private_urls)
 
 
