@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import sys
@@ -11,6 +12,7 @@ from functools import partial
 from pathlib import Path
 from types import ModuleType
 
+import factaid
 from factaid.errors import FactaidError
 
 from . import consistency, evidence, metrics, reports, summary
@@ -57,9 +59,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+# Front ends that never change a score: editing them does not make earlier rows stale.
+_NOT_SCORING = frozenset({"ui.py", "ui_render.py", "cli.py", "__main__.py"})
+
+
+def factaid_fingerprint() -> str:
+    """A hash of factaid's scoring code and calibration, so rows of two factaid versions never mix."""
+    package = Path(factaid.__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=8)
+    for path in sorted([*package.glob("*.py"), *package.glob("*.json")]):
+        if path.name not in _NOT_SCORING:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def scoring_options(args: argparse.Namespace) -> dict:
-    """What changes a row's result: a resumed run must use the same options as the rows on disk."""
-    options = {"task": args.task, "verify": not args.no_verify, "modes": list(args.modes)}
+    """What changes a row's result: resuming needs the same options and factaid as the rows on disk."""
+    options = {
+        "task": args.task,
+        "verify": not args.no_verify,
+        "modes": list(args.modes),
+        "factaid": factaid_fingerprint(),
+    }
     if args.task == "check":
         options["out"] = str(args.out)
     return options
@@ -71,7 +92,8 @@ def check_resumable(out: Path, options: dict) -> None:
         before = json.loads(stamp.read_text(encoding="utf-8"))
         if before != options:
             raise FactaidError(
-                f"{out} holds rows scored with {before}, not {options}: pass another --out or delete it"
+                f"{out} holds rows scored with {before}, not {options} (a changed option or factaid "
+                "fingerprint means changed code or calibration): pass another --out or delete the folder"
             )
     out.mkdir(parents=True, exist_ok=True)
     stamp.write_text(json.dumps(options, sort_keys=True, indent=1) + "\n", encoding="utf-8")
@@ -94,7 +116,7 @@ def run(args: argparse.Namespace) -> dict:
         tune_results = run_rows(tune_rows, scorer, tune_out, desc="tune", **common)
     found = task.report(results, tune_results, args)
     tune = str(args.tune) if args.tune else None
-    found = {"task": args.task, "data": str(args.data), "tune": tune, **found}
+    found = {"task": args.task, "data": str(args.data), "tune": tune, "factaid": options["factaid"], **found}
     write_outputs(args.out, found, time.perf_counter() - started, args.workers)
     return found
 
