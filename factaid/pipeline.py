@@ -52,6 +52,8 @@ def load_sources(documents: Sequence[str | Source], settings: CheckSettings) -> 
     sources, total_chars, total_sentences = [], 0, 0
     for number, document in enumerate(documents, start=1):
         source = _load_one(document, f"S{number}", settings)
+        if any(source.id == other.id for other in sources):
+            raise InputError(f"two documents have the id {source.id!r}; give every Source its own id")
         total_chars += len(source.text)
         if total_chars > MAX_TOTAL_CHARS:
             raise InputError(
