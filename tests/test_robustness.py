@@ -75,6 +75,11 @@ def test_empty_summary_is_refused(summary):
         factaid.check([ARTICLE], summary=summary)
 
 
+def test_summary_without_a_claim_is_refused(nlp, embedder):
+    with pytest.raises(InputError, match="the summary holds no checkable claim"):
+        factaid.check([ARTICLE], summary="— !!! ... —")
+
+
 # --- binary files ---------------------------------------------------------------------------------------
 
 
@@ -269,6 +274,11 @@ def test_duplicate_sources_are_checked_with_a_warning(tmp_path, nlp, embedder):
         "S2 and S3 have the same text; agreement between them is not independent support",
     ]
     assert report.claims[0].supported_by[:2] == ["S1", "S2"]
+
+
+def test_sources_with_the_same_id_are_refused(make_source):
+    with pytest.raises(InputError, match="two documents have the id 'A'"):
+        factaid.check([make_source(ARTICLE, "A"), make_source(CLAIM, "B"), make_source(ARTICLE, "A")])
 
 
 GERMAN = (
