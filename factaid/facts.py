@@ -67,7 +67,8 @@ class Facts:
     names: list[str] = field(default_factory=list)  # entity texts, lower-cased
     negated: bool = False
     negated_phrases: list[set[str]] = field(default_factory=list)  # "not from the regime" -> {regime}
-    roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its subject
+    polarity: dict[str, bool] = field(default_factory=dict)  # verb lemma -> negated?
+    roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> names in its subject
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
 
 
@@ -192,13 +193,30 @@ def subject_of(verb) -> set[str] | None:
     return None
 
 
+def _named(words: set[str], doc) -> set[str]:
+    """The words among ``words`` that are names (proper nouns or entities) in ``doc``."""
+    return {t.lower_ for t in doc if t.lower_ in words and (t.pos_ == "PROPN" or t.ent_type_ in NAME_TYPES)}
+
+
 def roles(doc) -> dict[str, set[str]]:
+    """Verb lemma -> the names in its subject. Only named actors are compared: a swapped name is the
+    error summaries make, while common-noun subjects differ between faithful paraphrases."""
     found: dict[str, set[str]] = {}
     for token in doc:
         if token.pos_ == "VERB" and token.lemma_.lower() not in {"say", "tell", "be", "have"}:
-            subject = subject_of(token)
+            subject = _named(subject_of(token) or set(), doc)
             if subject:
                 found.setdefault(token.lemma_.lower(), set()).update(subject)
+    return found
+
+
+def polarity(doc) -> dict[str, bool]:
+    """Verb lemma -> whether it is negated ("was not damaged" -> damage: True)."""
+    found: dict[str, bool] = {}
+    for token in doc:
+        if token.pos_ == "VERB" or (token.pos_ == "AUX" and token.dep_ == "ROOT"):
+            negated = any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for c in token.children)
+            found[token.lemma_.lower()] = found.get(token.lemma_.lower(), False) or negated
     return found
 
 
@@ -236,6 +254,7 @@ def facts_of(doc) -> Facts:
         ],
         negated=sum(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in doc) % 2 == 1,
         negated_phrases=negated_phrases(doc),
+        polarity=polarity(doc),
         roles=roles(doc),
         objects=objects(doc),
     )

@@ -60,7 +60,7 @@ class SourceSupport:
     score: float  # probability that this source supports the claim
     evidence: list[Evidence] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
-    signals: dict[str, float] = field(default_factory=dict)  # the verifier's inputs, for audit and calibration
+    signals: dict[str, float] = field(default_factory=dict)  # the verifier's inputs, for audit
 
 
 @dataclass

@@ -42,7 +42,10 @@ FEATURES = (
 # never counts as supporting it, whatever the other signals say: its probability is scaled down.
 VETO_FEATURES = ("number_mismatch", "date_mismatch", "negation_flip", "subject_swap")
 VETO_SCALE = 0.25
-ALIGNED = 0.55  # cosine above which evidence is about the same fact, so a difference is a contradiction
+# Cosine above which an evidence sentence is about the claim's fact, so a negated verb or another actor
+# in it is a contradiction rather than a different statement.
+RELATED = 0.6
+NEARBY = 0.4
 
 
 @dataclass(frozen=True)
@@ -156,12 +159,21 @@ def _swaps(
     return swaps
 
 
+def _flips(claim: F.Facts, related: list[F.Facts]) -> bool:
+    """Whether a related sentence negates a verb the claim affirms, or affirms one the claim negates."""
+    return any(
+        claim.polarity[verb] != facts.polarity[verb]
+        for facts in related
+        for verb in claim.polarity.keys() & facts.polarity.keys()
+    )
+
+
 def _denies(claim: F.Facts, window: list[F.Facts], similarities: list[float]) -> bool:
     """Whether related evidence negates a phrase the claim asserts ("not from the regime of Assad")."""
     if claim.negated:
         return False
     for facts, similarity in zip(window, similarities):
-        if similarity < ALIGNED - 0.15:
+        if similarity < NEARBY:
             continue
         for phrase in facts.negated_phrases:
             shared = len(phrase & claim.lemmas)
@@ -192,11 +204,10 @@ def claim_features(
         reasons.append(f"{view.source.id} has no word for: {', '.join(unseen)}")
     number_mismatch, number_missing = _numbers(claim, window, view, reasons)
     date_mismatch, date_missing = _dates(claim, window, view, reasons)
-    best = int(np.argmax(similarities)) if similarities else 0
-    aligned = bool(similarities) and similarities[best] >= ALIGNED
-    negation_flip = int(
-        aligned and claim.negated != window[best].negated or _denies(claim, window, similarities)
-    )
+    related = [f for f, similarity in zip(window, similarities) if similarity >= RELATED]
+    # The same verb with named actors is alignment enough: a looser bar than for negation.
+    nearby = [f for f, similarity in zip(window, similarities) if similarity >= NEARBY]
+    negation_flip = int(_flips(claim, related) or _denies(claim, window, similarities))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
     features = {
@@ -211,9 +222,9 @@ def claim_features(
         "date_mismatch": float(date_mismatch),
         "date_missing": float(date_missing),
         "negation_flip": float(negation_flip),
-        "subject_swap": float(_swaps(claim.roles, [f.roles for f in window], "does", view, reasons)),
+        "subject_swap": float(_swaps(claim.roles, [f.roles for f in nearby], "does", view, reasons)),
         "object_swap": float(
-            _swaps(claim.objects, [f.objects for f in window], "is the target of", view, reasons)
+            _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
         ),
     }
     return features, reasons
