@@ -38,7 +38,7 @@ CLAIM_COUNTS = (3, 10, 30)
 UNUSED_IN_EXTRACTIVE = ("gradio", "gguf", "llama_cpp", "fastapi", "uvicorn", "trafilatura", "rouge_score")
 TARGETS = {  # name: (limit, "max" = at most / "min" = at least, description)
     "warm_extractive_s": (1.5, "max", "warm extractive check of the two examples (new documents)"),
-    "warm_abstractive_s": (15.0, "max", "warm abstractive check, LLM cached (new documents)"),
+    "warm_abstractive_s": (15.0, "max", "warm abstractive check, LLM cached (slower of same/new documents)"),
     "cold_extractive_s": (10.0, "max", "cold extractive check from the CLI"),
     "verifier_claims_per_s": (30.0, "min", "verifier claims per second (retrieve + judge)"),
     "overhead_ratio": (1.3, "max", "warm check time / model time inside it (extractive)"),
@@ -424,7 +424,10 @@ def _measured(figures: dict) -> dict:
         "peak_rss_extractive_mb": figures["cold extractive"]["peak_rss_mb"],
     }
     if "warm abstractive" in figures:
-        found["warm_abstractive_s"] = figures["warm abstractive"]["new_documents_s"]
+        # The LLM's output is not cached and its length depends on the text (the variants' marker words
+        # changed it), so the slower of the two is the honest figure.
+        abstractive = figures["warm abstractive"]
+        found["warm_abstractive_s"] = max(abstractive["same_documents_s"], abstractive["new_documents_s"])
     return found
 
 
