@@ -9,7 +9,7 @@ so no "sentence" overflows the embedder's or verifier's input window. Spans stay
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+import threading
 
 from .types import Sentence, Span
 
@@ -21,12 +21,19 @@ _BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*[-*•]\s)")
 _SENTENCE_END = re.compile(r"[.!?…](?=\s)")
 
 
-@lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
+_per_thread = threading.local()
 
-    # clean=False keeps the text untouched so spans index the original; char_span gives offsets.
-    return pysbd.Segmenter(language="en", clean=False, char_span=True)
+
+def _segmenter():
+    """This thread's pysbd Segmenter: ``segment()`` keeps the text on the instance and reads it back, so
+    one instance shared by the app's worker threads found sentences in another request's text and lost
+    them."""
+    if not hasattr(_per_thread, "segmenter"):
+        import pysbd
+
+        # clean=False keeps the text untouched so spans index the original; char_span gives offsets.
+        _per_thread.segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+    return _per_thread.segmenter
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
