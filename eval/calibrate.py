@@ -1,14 +1,15 @@
 """Fit the verifier's signal weights and thresholds on dev files; write them into factaid/calibration.json.
 
-    python -m eval.calibrate --write \
+    python -m eval calibrate --write \
         --consistency ../shared/data/frank_valid.jsonl ../shared/data/xsumfaith_valid.jsonl \
         --claims ../shared/data/wice_dev.jsonl
 
 Labels are per summary (consistency files) or per claim (WiCE-style files), signals per claim. Fitting is
 multiple-instance: every claim of a consistent summary is a positive; of an inconsistent summary, only its
 weakest claim under the current weights is taken as the negative (some claim is wrong, not all). Three
-rounds of logistic regression. The decision threshold is the one maximising balanced accuracy of the
-summary-level (min over claims) verdict. Figures printed for these dev files are 5-fold cross-validated.
+rounds of logistic regression. Two thresholds on the summary-level (min over claims) score: the claim
+label's cautious one (at most MAX_FALSE_SUPPORT of wrong items pass) and the balanced-accuracy one used
+by `python -m eval consistency`. Figures printed for these dev files are 5-fold cross-validated.
 Signals are cached per file under eval/runs/signals/, so refitting is quick.
 """
 
@@ -27,6 +28,10 @@ from tqdm import tqdm
 import factaid
 from factaid.verify import FEATURES, VETO_SCALE, load_calibration, vetoed
 
+# A claim is labelled supported only above the threshold that lets at most this share of wrong items
+# (inconsistent summaries, unsupported claims) through: saying "supported" to an invented claim is the
+# costliest mistake. The summary-level threshold for the benchmarks' balanced accuracy is fitted apart.
+MAX_FALSE_SUPPORT = 0.10
 RUNS = Path(__file__).resolve().parent / "runs" / "signals"
 PACKAGE_FILE = Path(factaid.__file__).resolve().parent / "calibration.json"
 
@@ -118,27 +123,42 @@ def _best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(candidates[int(np.argmax(accuracy))])
 
 
+def _cautious_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The lowest threshold that lets at most MAX_FALSE_SUPPORT of the wrong items pass as supported."""
+    wrong = np.sort(scores[labels == 0])
+    if not wrong.size:
+        return 0.5
+    return float(np.quantile(wrong, 1 - MAX_FALSE_SUPPORT, method="higher")) + 1e-4
+
+
 def cross_validated(bags, folds: int = 5) -> dict[str, float]:
+    """AUC and balanced accuracy (threshold tuned on the training folds), and the support rates of
+    faithful and wrong items at the cautious threshold, all on held-out folds."""
     from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
     labels = np.array([label for label, _ in bags])
     order = np.random.default_rng(0).permutation(len(bags))
-    scores, predictions = np.zeros(len(bags)), np.zeros(len(bags), dtype=bool)
+    scores = np.zeros(len(bags))
+    balanced, cautious = np.zeros(len(bags), dtype=bool), np.zeros(len(bags), dtype=bool)
     for fold in range(folds):
         test = order[fold::folds]
-        train = [bags[i] for i in order if i not in set(test)]
+        held_out = set(test.tolist())
+        train = [bags[i] for i in order if i not in held_out]
         model = _fit(train)
-        threshold = _best_threshold(np.array([b[0] for b in train]), _summary_scores(model, train))
+        train_labels, train_scores = np.array([b[0] for b in train]), _summary_scores(model, train)
         scores[test] = _summary_scores(model, [bags[i] for i in test])
-        predictions[test] = scores[test] >= threshold
+        balanced[test] = scores[test] >= _best_threshold(train_labels, train_scores)
+        cautious[test] = scores[test] >= _cautious_threshold(train_labels, train_scores)
     return {
         "auc": round(float(roc_auc_score(labels, scores)), 4),
-        "balanced_accuracy": round(float(balanced_accuracy_score(labels, predictions)), 4),
+        "balanced_accuracy": round(float(balanced_accuracy_score(labels, balanced)), 4),
+        "cautious_true_support": round(float(cautious[labels == 1].mean()), 4),
+        "cautious_false_support": round(float(cautious[labels == 0].mean()), 4),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m eval calibrate", description=__doc__.split("\n")[0])
     parser.add_argument("--consistency", type=Path, nargs="*", default=[], help="summary-level dev files")
     parser.add_argument(
         "--claims", type=Path, nargs="*", default=[], help="claim-level (WiCE-style) dev files"
@@ -154,19 +174,22 @@ def main(argv: list[str] | None = None) -> int:
     figures = {path.name: cross_validated(per_file[path]) for path in files}
     figures["all"] = cross_validated(bags)
     model = _fit(bags)
-    threshold = _best_threshold(np.array([b[0] for b in bags]), _summary_scores(model, bags))
-    for name, values in figures.items():
-        auc, accuracy = values["auc"], values["balanced_accuracy"]
-        print(f"{name:28s} 5-fold CV  AUC {auc:.3f}  balanced accuracy {accuracy:.3f}")
+    labels, scores = np.array([b[0] for b in bags]), _summary_scores(model, bags)
+    for name, v in figures.items():
+        print(
+            f"{name:24s} 5-fold CV: AUC {v['auc']:.3f}, balanced accuracy {v['balanced_accuracy']:.3f}; "
+            f"cautious threshold passes {v['cautious_true_support']:.0%} of faithful, "
+            f"{v['cautious_false_support']:.0%} of wrong items"
+        )
     calibration = {
         "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0])},
         "bias": round(float(model.intercept_[0]), 4),
-        "threshold": round(threshold, 4),
-        "summary_threshold": round(threshold, 4),
+        "threshold": round(_cautious_threshold(labels, scores), 4),
+        "summary_threshold": round(_best_threshold(labels, scores), 4),
         "provenance": {
             "fitted": True,
             "date": date.today().isoformat(),
-            "command": "python -m eval.calibrate " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": "python -m eval calibrate " + " ".join(argv if argv is not None else sys.argv[1:]),
             "data": {path.name: len(per_file[path]) for path in files},
             "cross_validated": figures,
         },

@@ -6,7 +6,6 @@ No timing is asserted; the figures themselves are machine- and load-dependent.
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +13,6 @@ import pytest
 from factaid.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # eval/ is a top-level package of the repo, not installed with factaid
-    sys.path.insert(0, str(ROOT))
 
 from eval import bench  # noqa: E402
 

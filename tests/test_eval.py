@@ -16,8 +16,6 @@ import pytest
 from factaid.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # eval/ is a top-level package of the repo, not installed with factaid
-    sys.path.insert(0, str(ROOT))
 
 from eval import metrics, runner  # noqa: E402
 from eval.__main__ import main  # noqa: E402
