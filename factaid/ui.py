@@ -115,12 +115,21 @@ def _documents(count: int, values: list) -> list[Source]:
 
 
 # ---------------------------------------------------------------- running a check
+def _remove_old_downloads() -> None:
+    """Delete download folders older than an hour; a concurrent check (or app) may delete one first."""
+    for old in _DOWNLOADS.iterdir():
+        try:
+            expired = time.time() - old.stat().st_mtime > _DOWNLOAD_MAX_AGE_S
+        except FileNotFoundError:  # swept by another run between iterdir() and stat()
+            continue
+        if expired:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def _write_downloads(report: Report) -> list[str]:
     """The report as JSON, Markdown and HTML in a fresh temp folder; folders older than an hour go."""
     _DOWNLOADS.mkdir(exist_ok=True)
-    for old in _DOWNLOADS.iterdir():
-        if time.time() - old.stat().st_mtime > _DOWNLOAD_MAX_AGE_S:
-            shutil.rmtree(old, ignore_errors=True)
+    _remove_old_downloads()
     folder = _DOWNLOADS / uuid.uuid4().hex
     folder.mkdir()
     paths = []
