@@ -46,6 +46,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="how claim scores become one score per summary (default: min)",
     )
     parser.add_argument("--modes", default="extractive", help="summary task: comma-separated summary modes")
+    parser.add_argument(
+        "--sentences", type=int, default=3, help="summary task: summary length, as Lead-3 (default 3)"
+    )
     parser.add_argument("--no-verify", action="store_true", help="evidence task: retrieval only, no verdicts")
     args = parser.parse_args(argv)
     args.modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
@@ -79,6 +82,7 @@ def scoring_options(args: argparse.Namespace) -> dict:
         "task": args.task,
         "verify": not args.no_verify,
         "modes": list(args.modes),
+        "sentences": args.sentences,
         "factaid": factaid_fingerprint(),
     }
     if args.task == "check":

@@ -61,7 +61,7 @@ def score_row(row: dict, options: dict) -> dict:
 
     result: dict = {"lead3": rouge(row["reference"], lead3(row["document"]))}
     for mode in options["modes"]:
-        settings = factaid.CheckSettings(mode=mode)
+        settings = factaid.CheckSettings(mode=mode, summary_sentences=options.get("sentences", 3))
         report = factaid.check([common.text_source(row["document"], row["id"])], settings=settings)
         labels = [claim.label for claim in report.claims]
         result[mode] = {
