@@ -28,10 +28,13 @@ from tqdm import tqdm
 import factaid
 from factaid.verify import FEATURES, VETO_SCALE, load_calibration, vetoed
 
+from .runner import load_done, read_jsonl
+
 # A claim is labelled supported only above the threshold that lets at most this share of wrong items
 # (inconsistent summaries, unsupported claims) through: saying "supported" to an invented claim is the
 # costliest mistake. The summary-level threshold for the benchmarks' balanced accuracy is fitted apart.
 MAX_FALSE_SUPPORT = 0.10
+SIGNAL_CODE = ("ingest.py", "sentences.py", "claims.py", "retrieve.py", "facts.py", "verify.py")
 RUNS = Path(__file__).resolve().parent / "runs" / "signals"
 PACKAGE_FILE = Path(factaid.__file__).resolve().parent / "calibration.json"
 
@@ -49,30 +52,31 @@ def _signals(row: dict) -> list[list[float]]:
     return [[claim.support[0].signals[name] for name in FEATURES] for claim in report.claims]
 
 
+def signals_fingerprint() -> str:
+    """A hash of the code that computes the signals, so a cache never outlives a change to it."""
+    package = Path(factaid.__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=4)
+    for name in SIGNAL_CODE:
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()
+
+
 def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[float]]]]:
     """(label, signals per claim) for each row, computed once and cached in a JSONL keyed by row id."""
-    rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()][:limit]
-    digest = hashlib.sha1(path.resolve().as_posix().encode()).hexdigest()[:8]
-    cache = RUNS / f"{path.stem}-{digest}.jsonl"
-    done = {}
-    if cache.exists():
-        for line in cache.open(encoding="utf-8"):
-            try:
-                item = json.loads(line)
-                done[item["id"]] = item
-            except json.JSONDecodeError:
-                break  # a truncated last line from an interrupted run
+    rows = read_jsonl(path, limit)
+    cache = RUNS / f"{path.stem}-{signals_fingerprint()}.jsonl"
     cache.parent.mkdir(parents=True, exist_ok=True)
+    done = load_done(cache)
     with cache.open("a", encoding="utf-8") as out:
-        for row in tqdm([r for r in rows if str(r["id"]) not in done], desc=path.stem, unit="row"):
+        for row in tqdm([r for r in rows if r["id"] not in done], desc=path.stem, unit="row"):
             try:
-                item = {"id": str(row["id"]), "signals": _signals(row)}
+                item = {"id": row["id"], "signals": _signals(row)}
             except factaid.InputError:
-                item = {"id": str(row["id"]), "signals": []}
+                item = {"id": row["id"], "signals": []}
             out.write(json.dumps(item) + "\n")
             out.flush()
             done[item["id"]] = item
-    return [(_document_and_summary(r)[2], done[str(r["id"])]["signals"]) for r in rows]
+    return [(_document_and_summary(r)[2], done[r["id"]]["signals"]) for r in rows]
 
 
 def _claim_scores(model, claims: list[list[float]]) -> np.ndarray:

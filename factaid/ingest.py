@@ -87,6 +87,12 @@ _DATE_LINE = re.compile(  # a line that is only a date (and maybe a time): "Sept
     r"\s+\d{4}\b[^.!?]*$|^(?:\d{4}-\d{2}-\d{2}|\d{1,2}[./]\d{1,2}[./]\d{2,4})\b[^.!?]*$",
     re.IGNORECASE,
 )
+# "BRENMOOR - ", "LONDON, England (CNN) -- ", "(CNN) -- ", "WASHINGTON (Reuters) - ": place and agency
+# are not part of the first sentence's grammar (the place would read as its subject).
+_DATELINE = re.compile(
+    r"^(?:[A-Z][A-Z .'’-]*[A-Z]\.?(?:,\s+[A-Z][A-Za-z. ]{1,30}?)?(?:\s*\([^)]{1,30}\))?|\([^)]{1,30}\))"
+    r"\s*(?:--|[-—–])\s+(?=[A-Z\"“‘'])"
+)
 _URL_ONLY = re.compile(r"^\W*(?:https?://|www\.)\S+$", re.IGNORECASE)
 _BOILERPLATE_MAX_WORDS = 14  # a long line that happens to start with "By ..." is prose
 _CREDIT_AT_END = re.compile(r"\[[A-Z][\w .&/'-]{1,30}\]$|\s[/|]\s*(?:AFP|AP|Reuters|Getty Images|EPA)\W*$")
@@ -282,7 +288,10 @@ def clean_lines(lines: list[str]) -> str:
         if block:
             paragraphs.extend(_reflow([ln for i, ln in enumerate(block) if _keep(block, i)]))
         block = []
-    return "\n\n".join(" ".join(p) for p in paragraphs if p)
+    texts = [" ".join(p) for p in paragraphs if p]
+    if texts:  # a news dateline opens the first paragraph only
+        texts[0] = _DATELINE.sub("", texts[0], count=1)
+    return "\n\n".join(texts)
 
 
 def _keep(block: list[str], i: int) -> bool:
