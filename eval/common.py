@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from factaid import ingest
 from factaid.types import Report, Sentence, Source, Span
 
 from . import metrics
@@ -24,8 +25,8 @@ def embedder():
 
 
 def text_source(text: str, row_id: str) -> Source:
-    """A document given as text; factaid splits its sentences (no ingest, which could read it as a path)."""
-    return Source(id="S1", title=row_id, origin="text", text=text)
+    """A document given as text, cleaned as pasted text is (never read as a path or URL)."""
+    return ingest.from_text(text, source_id="S1", title=row_id)
 
 
 def sentences_source(sentences: Sequence[str], row_id: str) -> Source:

@@ -393,3 +393,19 @@ def test_duplicate_warnings():
     assert any(w.startswith("S1 and S3 are near-identical") for w in warnings)
     assert not any("S4" in w for w in warnings)
     assert ingest.duplicate_warnings([base]) == []
+
+
+@pytest.mark.parametrize(
+    ("opening", "kept"),
+    [
+        ("BRENMOOR - A freight train derailed on Tuesday.", "A freight train derailed on Tuesday."),
+        ("LONDON, England (CNN) -- Police closed the road.", "Police closed the road."),
+        ("(CNN) -- A man was arrested on Monday.", "A man was arrested on Monday."),
+        ("The US-led group - of states - met.", "The US-led group - of states - met."),
+    ],
+)
+def test_news_dateline_is_dropped_from_the_first_paragraph(opening: str, kept: str) -> None:
+    text = f"{opening} It was the second such event this year.\n\nBRENMOOR - a later paragraph keeps it."
+    source = ingest.from_text(text, source_id="S1", title="Title")
+    assert source.text.startswith(kept)
+    assert source.text.endswith("BRENMOOR - a later paragraph keeps it.")
