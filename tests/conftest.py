@@ -63,3 +63,39 @@ def make_source():
         return Source(source_id, title, "text", text, split_sentences(text))
 
     return make
+
+
+def tiny_classifier(folder: Path, bias: tuple[float, float, float] | None = None) -> Path:
+    """A random-weight BERT NLI classifier (entailment, neutral, contradiction) with a 12-word vocabulary,
+    saved as safetensors. With ``bias``, the classifier ignores its input and gives these logits."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"the council voted to rebuild wall .".split()]
+    (folder / "vocab.txt").write_text("\n".join(vocab), encoding="utf-8")
+    labels = {0: "entailment", 1: "neutral", 2: "contradiction"}
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=8,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        max_position_embeddings=64,
+        id2label=labels,
+        label2id={v: k for k, v in labels.items()},
+    )
+    model = BertForSequenceClassification(config)
+    if bias is not None:
+        with torch.no_grad():
+            model.classifier.weight.zero_()
+            model.classifier.bias.copy_(torch.tensor(bias))
+    model.save_pretrained(folder)
+    BertTokenizer(str(folder / "vocab.txt")).save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def make_classifier():
+    """The tiny_classifier builder, for tests that need their own NLI model folder."""
+    return tiny_classifier

@@ -338,29 +338,6 @@ def test_trust_remote_code_is_never_on_and_no_pickle_loader_is_used():
         assert "trust_remote_code=True" not in path.read_text(encoding="utf-8"), path
 
 
-def tiny_classifier(folder: Path) -> Path:
-    """A random-weight BERT sequence classifier with a 12-word vocabulary, saved as safetensors."""
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
-
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *"the council voted to rebuild wall .".split()]
-    (folder / "vocab.txt").write_text("\n".join(vocab), encoding="utf-8")
-    labels = {0: "entailment", 1: "neutral", 2: "contradiction"}
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=8,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=16,
-        max_position_embeddings=64,
-        id2label=labels,
-        label2id={v: k for k, v in labels.items()},
-    )
-    BertForSequenceClassification(config).save_pretrained(folder)
-    BertTokenizer(str(folder / "vocab.txt")).save_pretrained(folder)
-    return folder
-
-
 class _RunsCode:
     """Pickled, this calls open(marker, "w") when unpickled: what a hostile pytorch_model.bin would do."""
 
@@ -372,13 +349,13 @@ class _RunsCode:
 
 
 @pytest.fixture(scope="module")
-def model_folders(tmp_path_factory) -> dict[str, Path]:
+def model_folders(tmp_path_factory, make_classifier) -> dict[str, Path]:
     """A good tiny classifier and bad copies: garbage config, truncated weights, pickled weights."""
     import torch
     from safetensors.torch import load_file
 
     root = tmp_path_factory.mktemp("models")
-    good = tiny_classifier(root / "good")
+    good = make_classifier(root / "good")
     garbage = Path(shutil.copytree(good, root / "garbage-config"))
     (garbage / "config.json").write_text("{this is not json", encoding="utf-8")
     truncated = Path(shutil.copytree(good, root / "truncated"))

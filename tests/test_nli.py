@@ -1,0 +1,54 @@
+"""The pluggable NLI cross-encoder: any sequence-classification folder joins the verifier's score."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import factaid
+from factaid import verify
+from factaid.types import CheckSettings
+
+DOCUMENT = (
+    "The council voted on Monday to rebuild the harbour wall. "
+    "Work will start in May and cost 3 million euros. "
+    "The mayor said the old wall could not survive another winter."
+)
+SUMMARY = "The council voted to rebuild the harbour wall. The wall will cost 9 million euros."
+
+
+def _softmax(logits: tuple[float, ...]) -> list[float]:
+    total = sum(math.exp(x) for x in logits)
+    return [math.exp(x) / total for x in logits]
+
+
+@pytest.fixture(scope="module")
+def base_report(embedder, nlp) -> factaid.Report:
+    return factaid.check([DOCUMENT], summary=SUMMARY)
+
+
+@pytest.mark.parametrize("bias", [(4.0, 0.0, 0.0), (0.0, 0.0, 4.0)], ids=["entails", "contradicts"])
+def test_nli_probability_joins_every_source_score(tmp_path, base_report, make_classifier, bias):
+    folder = make_classifier(tmp_path / "nli", bias=bias)
+    report = factaid.check([DOCUMENT], summary=SUMMARY, settings=CheckSettings(nli=str(folder)))
+    entail, _, contra = _softmax(bias)
+    threshold = verify.load_calibration().threshold
+    assert [c.text for c in report.claims] == [c.text for c in base_report.claims]
+    for claim, before in zip(report.claims, base_report.claims, strict=True):
+        support, base = claim.support[0], before.support[0]
+        assert support.score == pytest.approx((base.score + entail) / 2, abs=1e-3)
+        if support.score >= threshold:
+            assert support.label == "supported"
+        elif contra > 0.5:
+            assert support.label == "contradicted"
+            assert any("NLI model" in reason for reason in support.reasons)
+
+
+def test_nli_model_is_loaded_once_per_process(tmp_path, make_classifier):
+    from factaid import models
+
+    folder = str(make_classifier(tmp_path / "nli-once"))
+    first = models.get_nli(folder)
+    assert models.get_nli(folder) is first
+    assert first.entailment_index == 0 and first.contradiction_index == 2
