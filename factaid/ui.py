@@ -220,6 +220,7 @@ def run_check(session: str, count: int, *values, progress: gr.Progress = gr.Prog
         settings = _settings(mode, sentences, override, threshold, top_k)
         on_progress = _progress_callback(progress, session)
         report = check(documents, summary, settings, progress=on_progress)
+        return _results(report)  # inside the try: a failure while rendering is reported too
     except _Stopped:
         log.info("check stopped by the user")
         return _failure("**Stopped.**")
@@ -233,7 +234,6 @@ def run_check(session: str, count: int, *values, progress: gr.Progress = gr.Prog
     finally:
         _running.discard(session)
         _stop_requested.discard(session)
-    return _results(report)
 
 
 def select_claim(report: Report | None, index: int | None) -> list[str]:
@@ -333,7 +333,7 @@ def build_app() -> gr.Blocks:
         status, summary, picker, detail, sources, agreement, conflicts, downloads = _result_views()
         inputs = [session, count, *[field for slot in slots for field in slot.fields()], *settings]
         outputs = [report, status, summary, picker, detail, sources, agreement, conflicts, downloads]
-        run_event = run.click(run_check, inputs, outputs, show_progress_on=[status])
+        run_event = run.click(run_check, inputs, outputs, show_progress_on=[status], api_name="check")
         stop.click(request_stop, session, None, cancels=[run_event], queue=False)
         # A separate listener: outputs on the cancelling one would be flagged "Error" by Gradio.
         stop.click(lambda: "**Stopped.**", None, status, queue=False)

@@ -145,7 +145,7 @@ def test_simultaneous_users_each_get_their_own_correct_result(app_url, tmp_path)
     started = time.perf_counter()
     jobs = []
     for user, (client, (texts, summary)) in enumerate(zip(clients, inputs)):
-        job = client.submit(*_api_args(texts, summary), api_name="/run_check")
+        job = client.submit(*_api_args(texts, summary), api_name="/check")
         job.add_done_callback(done_at(user))
         jobs.append(job)
     outputs = [job.result(timeout=600) for job in jobs]
@@ -174,5 +174,5 @@ def test_simultaneous_users_each_get_their_own_correct_result(app_url, tmp_path)
     # The app is still up: one more user, after the burst, gets a result.
     texts, summary = inputs[0]
     after = Client(app_url, verbose=False, download_files=str(tmp_path / "after"))
-    status = after.predict(*_api_args(texts, summary), api_name="/run_check")[0]
+    status = after.predict(*_api_args(texts, summary), api_name="/check")[0]
     assert status.startswith("**Checked 2 claims against 2 sources:**")
