@@ -27,7 +27,9 @@ def _claim_markdown(claim: Claim, report: Report) -> list[str]:
     if len(report.sources) > 1:
         row = ", ".join(f"{s.source_id}: {s.label}" for s in claim.support)
         lines.append(f"   - sources: {row}")
-    lines += [f"   - why not: {reason}" for reason in claim.reasons]
+    # A supported claim's reasons come from the sources that disagree with it.
+    heading = "disputed" if claim.label == "supported" else "why not"
+    lines += [f"   - {heading}: {reason}" for reason in claim.reasons]
     for evidence in claim.evidence:
         lines.append(
             f"   - [{evidence.source_id} #{evidence.sentence_index}, {evidence.score:.2f}] > {evidence.text}"

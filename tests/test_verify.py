@@ -155,6 +155,21 @@ def test_reversed_refugee_statement_is_not_supported(putin_report, embedder) -> 
 # ----------------------------------------------------------------------------- synthetic documents
 
 
+COMMON_NOUN_ACTORS = (
+    "defect: subject swaps are compared between named actors only (with every subject word they fired on "
+    "29% of consistent FRANK dev summaries), so 'the council' put for 'the mayor' is missed"
+)
+
+
+def test_swapped_named_actor_is_contradicted(embedder) -> None:
+    document = "Anna Holm approved the plan for a new harbour on Monday. The work will start in May."
+    report = factaid.check([document], summary="Peter Lind approved the plan for a new harbour.")
+    claim = report.claims[0]
+    assert claim.label == "contradicted", diagnosis(report, claim, embedder)
+    assert claim.support[0].signals["subject_swap"] == 1
+    assert any("anna holm does 'approve', not lind peter" in r for r in claim.reasons), claim.reasons
+
+
 @pytest.mark.parametrize("key", ["faithful", "faithful_numbers", "faithful_workers", "faithful_negated"])
 def test_faithful_synthetic_claims_are_supported(harbour_report, embedder, key: str) -> None:
     claim = claim_of(harbour_report, HARBOUR_CLAIMS[key])
@@ -164,7 +179,9 @@ def test_faithful_synthetic_claims_are_supported(harbour_report, embedder, key: 
 @pytest.mark.parametrize(
     ("key", "feature"),
     [
-        ("swapped_actor", "subject_swap"),
+        pytest.param(
+            "swapped_actor", "subject_swap", marks=pytest.mark.xfail(strict=True, reason=COMMON_NOUN_ACTORS)
+        ),
         ("swapped_cost", "number_mismatch"),
         ("swapped_workers", "number_mismatch"),
         ("changed_year", "date_mismatch"),
@@ -178,6 +195,7 @@ def test_altered_fact_is_contradicted(harbour_report, embedder, key: str, featur
     assert found[feature] >= 1, found
 
 
+@pytest.mark.xfail(strict=True, reason=COMMON_NOUN_ACTORS)
 def test_swapped_actor_reason_names_the_real_actor(harbour_report) -> None:
     claim = claim_of(harbour_report, HARBOUR_CLAIMS["swapped_actor"])
     assert any("mayor does 'approve', not council" in r for r in claim.reasons), claim.reasons
