@@ -26,7 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 import factaid
-from factaid.verify import FEATURES, VETO_SCALE, load_calibration, vetoed
+from factaid.verify import FEATURES, VETO_SCALE, vetoed
 
 from .runner import load_done, read_jsonl
 
@@ -80,10 +80,11 @@ def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[flo
 
 
 def _claim_scores(model, claims: list[list[float]]) -> np.ndarray:
-    """Current scores of a summary's claims: the shipped calibration before the first fit."""
+    """Current scores of a summary's claims; before the first fit, meaning plus wording (a fixed prior,
+    so the fit never depends on the calibration file it replaces)."""
     if model is None:
-        shipped = load_calibration()
-        return np.array([shipped.probability(dict(zip(FEATURES, c), strict=True)) for c in claims])
+        similarity, coverage = FEATURES.index("similarity"), FEATURES.index("source_coverage")
+        return np.array([c[similarity] + c[coverage] for c in claims])
     return model.decision_function(np.array(claims))
 
 
@@ -135,11 +136,11 @@ def _cautious_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(np.quantile(wrong, 1 - MAX_FALSE_SUPPORT, method="higher")) + 1e-4
 
 
-def cross_validated(bags, folds: int = 5) -> dict[str, float]:
-    """AUC and balanced accuracy (threshold tuned on the training folds), and the support rates of
-    faithful and wrong items at the cautious threshold, all on held-out folds."""
-    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
-
+def cross_validated(bags, groups: list[str], folds: int = 5) -> dict[str, dict[str, float]]:
+    """Held-out figures of the model as shipped: fitted on the training folds of every file pooled,
+    scored per file (``groups`` names each bag's file) and over all: AUC, balanced accuracy (threshold
+    tuned on the training folds), and the support rates of faithful and wrong items at the cautious
+    threshold."""
     labels = np.array([label for label, _ in bags])
     order = np.random.default_rng(0).permutation(len(bags))
     scores = np.zeros(len(bags))
@@ -153,6 +154,16 @@ def cross_validated(bags, folds: int = 5) -> dict[str, float]:
         scores[test] = _summary_scores(model, [bags[i] for i in test])
         balanced[test] = scores[test] >= _best_threshold(train_labels, train_scores)
         cautious[test] = scores[test] >= _cautious_threshold(train_labels, train_scores)
+    names = np.array(groups)
+    return {
+        name: _figures(labels[mask], scores[mask], balanced[mask], cautious[mask])
+        for name, mask in [*((g, names == g) for g in dict.fromkeys(groups)), ("all", names == names)]
+    }
+
+
+def _figures(labels, scores, balanced, cautious) -> dict[str, float]:
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+
     return {
         "auc": round(float(roc_auc_score(labels, scores)), 4),
         "balanced_accuracy": round(float(balanced_accuracy_score(labels, balanced)), 4),
@@ -175,8 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give at least one --consistency or --claims file")
     per_file = {path: load_signals(path, args.limit) for path in files}
     bags = [bag for path in files for bag in per_file[path]]
-    figures = {path.name: cross_validated(per_file[path]) for path in files}
-    figures["all"] = cross_validated(bags)
+    figures = cross_validated(bags, [path.name for path in files for _ in per_file[path]])
     model = _fit(bags)
     labels, scores = np.array([b[0] for b in bags]), _summary_scores(model, bags)
     for name, v in figures.items():
