@@ -172,6 +172,18 @@ def _figures(labels, scores, balanced, cautious) -> dict[str, float]:
     }
 
 
+def signal_rates(bags) -> dict[str, tuple[float, float]]:
+    """Per count signal: share of faithful and of wrong items in which it fires on at least one claim."""
+    rates = {}
+    for name in FEATURES[3:]:  # the counts; the first three are similarities and coverages
+        k = FEATURES.index(name)
+        fired = {
+            label: [any(c[k] > 0 for c in claims) for y, claims in bags if y == label] for label in (1, 0)
+        }
+        rates[name] = (round(float(np.mean(fired[1])), 3), round(float(np.mean(fired[0])), 3))
+    return rates
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval calibrate", description=__doc__.split("\n")[0])
     parser.add_argument("--consistency", type=Path, nargs="*", default=[], help="summary-level dev files")
@@ -180,12 +192,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--limit", type=int, help="first N rows of each file")
     parser.add_argument("--write", action="store_true", help="write factaid/calibration.json")
+    parser.add_argument("--rates", action="store_true", help="print how often each signal fires per file")
     args = parser.parse_args(argv)
     files = [*args.consistency, *args.claims]
     if not files:
         parser.error("give at least one --consistency or --claims file")
     per_file = {path: load_signals(path, args.limit) for path in files}
     bags = [bag for path in files for bag in per_file[path]]
+    if args.rates:
+        for path in files:
+            for name, (faithful, wrong) in signal_rates(per_file[path]).items():
+                print(f"{path.name:24s} {name:16s} fires in {faithful:.0%} of faithful, {wrong:.0%} of wrong")
     figures = cross_validated(bags, [path.name for path in files for _ in per_file[path]])
     model = _fit(bags)
     labels, scores = np.array([b[0] for b in bags]), _summary_scores(model, bags)
