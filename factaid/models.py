@@ -104,8 +104,12 @@ def _existing_path(name: str, what: str) -> str:
 
 
 def torch_threads() -> None:
-    """Use every core for one request; torch's default can oversubscribe under a process pool."""
+    """Use every core for one request (torch's default can oversubscribe under a process pool), and
+    silence transformers' weight-loading bars, which would clutter the CLI's and the app's output."""
     import torch
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
 
     wanted = int(os.environ.get("FACTAID_THREADS", os.cpu_count() or 1))
     if torch.get_num_threads() != wanted:
