@@ -176,37 +176,51 @@ def _words(span) -> set[str]:
     return {t.lower_ for t in span if t.is_alpha and not t.is_stop}
 
 
-def subject_of(verb) -> set[str] | None:
-    """Words of the verb's subject, climbing through "ready to hold", "agreed and signed", relative
-    clauses; None when the subject is a pronoun or cannot be found."""
+_SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj"}
+
+
+def subject_token(verb):
+    """The head of the verb's subject, climbing through "ready to hold", "agreed and signed" and
+    relative clauses; None when there is none or it is a pronoun."""
     token = verb
     for _ in range(6):
         for child in token.children:
-            if child.dep_ in {"nsubj", "nsubjpass", "csubj"}:
-                words = _words(child.subtree)
-                return None if not words or child.lower_ in _PRONOUNS else words
+            if child.dep_ in _SUBJECT_DEPS:
+                return None if child.lower_ in _PRONOUNS else child
         if token.dep_ in {"relcl", "acl"}:
-            return _words([token.head]) or None
+            return token.head
         if token.dep_ not in {"xcomp", "acomp", "conj", "advcl", "pcomp"} or token.head is token:
             return None
         token = token.head
     return None
 
 
-def _named(words: set[str], doc) -> set[str]:
-    """The words among ``words`` that are names (proper nouns or entities) in ``doc``."""
-    return {t.lower_ for t in doc if t.lower_ in words and (t.pos_ == "PROPN" or t.ent_type_ in NAME_TYPES)}
+def subject_of(verb) -> set[str] | None:
+    """Content words of the verb's subject (see subject_token), or None."""
+    head = subject_token(verb)
+    if head is None:
+        return None
+    # A relative clause's subject is the noun it hangs on, not that noun's whole phrase.
+    return _words(head.subtree if head.dep_ in _SUBJECT_DEPS else [head]) or None
+
+
+def _is_name(token) -> bool:
+    return token.pos_ == "PROPN" or token.ent_type_ in NAME_TYPES
 
 
 def roles(doc) -> dict[str, set[str]]:
-    """Verb lemma -> the names in its subject. Only named actors are compared: a swapped name is the
-    error summaries make, while common-noun subjects differ between faithful paraphrases."""
+    """Verb lemma -> the names in its subject, when the subject itself is a name ("Anna Holm", not "the
+    London team's captain"): a swapped name is the error summaries make, while described actors differ
+    between faithful paraphrases."""
     found: dict[str, set[str]] = {}
     for token in doc:
         if token.pos_ == "VERB" and token.lemma_.lower() not in {"say", "tell", "be", "have"}:
-            subject = _named(subject_of(token) or set(), doc)
-            if subject:
-                found.setdefault(token.lemma_.lower(), set()).update(subject)
+            head = subject_token(token)
+            if head is None or not _is_name(head):
+                continue
+            named = {t.lower_ for t in head.subtree if t.is_alpha and not t.is_stop and _is_name(t)}
+            if named:
+                found.setdefault(token.lemma_.lower(), set()).update(named)
     return found
 
 

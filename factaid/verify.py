@@ -45,7 +45,7 @@ VETO_SCALE = 0.25
 # Cosine above which an evidence sentence is about the claim's fact, so a negated verb or another actor
 # in it is a contradiction rather than a different statement.
 RELATED = 0.6
-NEARBY = 0.4
+NEARBY = 0.5
 
 
 @dataclass(frozen=True)
