@@ -156,8 +156,8 @@ def test_reversed_refugee_statement_is_not_supported(putin_report, embedder) -> 
 
 
 COMMON_NOUN_ACTORS = (
-    "defect: subject swaps are compared between named actors only (with every subject word they fired on "
-    "29% of consistent FRANK dev summaries), so 'the council' put for 'the mayor' is missed"
+    "defect: subject swaps are compared between named actors only (described actors differ between "
+    "faithful paraphrases: see eval/RESULTS.md), so 'the council' put for 'the mayor' is missed"
 )
 
 
