@@ -11,16 +11,13 @@ from pathlib import Path
 from factaid.errors import InputError
 
 from . import common, metrics
-from .runner import read_jsonl, require
+from .runner import read_rows
 
 FIELDS = ("document", "summary", "label")
 
 
 def load_rows(path: Path, limit: int | None) -> list[dict]:
-    rows = read_jsonl(path, limit)
-    for row in rows:
-        require(row, FIELDS, str(path))
-    return rows
+    return read_rows(path, limit, FIELDS)
 
 
 def warm_up(options: dict) -> None:

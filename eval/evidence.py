@@ -14,7 +14,7 @@ import numpy as np
 from factaid.errors import InputError
 
 from . import common, metrics
-from .runner import read_jsonl, require
+from .runner import read_rows
 
 FIELDS = ("claim", "sentences", "gold_evidence", "label")
 LABELS = ("supported", "partially_supported", "not_supported")
@@ -25,9 +25,8 @@ METHODS = ("factaid", "bm25", "embedding")
 
 
 def load_rows(path: Path, limit: int | None) -> list[dict]:
-    rows = read_jsonl(path, limit)
+    rows = read_rows(path, limit, FIELDS)
     for row in rows:
-        require(row, FIELDS, str(path))
         if row["label"] not in LABELS:
             raise InputError(
                 f"{path}: row {row['id']!r} has label {row['label']!r}; expected one of {LABELS}"

@@ -59,6 +59,14 @@ def require(row: dict, fields: tuple[str, ...], data: str = "") -> None:
             )
 
 
+def read_rows(path: Path, limit: int | None, fields: tuple[str, ...]) -> list[dict]:
+    """The rows of a JSONL file of a task's schema, each checked for the task's fields."""
+    rows = read_jsonl(path, limit)
+    for row in rows:
+        require(row, fields, str(path))
+    return rows
+
+
 def load_done(path: Path) -> dict[str, dict]:
     """Finished results by id; a line cut short by a crash is dropped from the file so appends stay valid."""
     if not path.exists():

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import common, metrics
-from .runner import read_jsonl, require
+from .runner import read_rows
 
 FIELDS = ("document", "reference")
 MODES = ("extractive", "abstractive")
@@ -15,10 +15,7 @@ ROUGE_TYPES = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 
 
 def load_rows(path: Path, limit: int | None) -> list[dict]:
-    rows = read_jsonl(path, limit)
-    for row in rows:
-        require(row, FIELDS, str(path))
-    return rows
+    return read_rows(path, limit, FIELDS)
 
 
 def warm_up(options: dict) -> None:

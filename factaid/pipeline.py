@@ -56,23 +56,23 @@ def load_sources(documents: Sequence[str | Source], settings: CheckSettings) -> 
         if any(source.id == other.id for other in sources):
             raise InputError(f"two documents have the id {source.id!r}; give every Source its own id")
         total_chars += len(source.text)
-        if total_chars > MAX_TOTAL_CHARS:
-            raise InputError(
-                f"the documents hold over {MAX_TOTAL_CHARS:,} characters of text (reached at {source.id}, "
-                f"{source.origin}); one check takes at most {MAX_TOTAL_CHARS:,}: check fewer or shorter parts"
-            )
+        _within_limit(total_chars, MAX_TOTAL_CHARS, "characters of text", source)
         if not source.sentences:
             source.sentences = split_sentences(source.text)
         if not source.sentences:
             raise InputError(f"{source.id} ({source.origin}): no sentence found in the document")
         total_sentences += len(source.sentences)
-        if total_sentences > MAX_SENTENCES:
-            raise InputError(
-                f"the documents hold over {MAX_SENTENCES:,} sentences (reached at {source.id}, "
-                f"{source.origin}); one check takes at most {MAX_SENTENCES:,}: check fewer or shorter parts"
-            )
+        _within_limit(total_sentences, MAX_SENTENCES, "sentences", source)
         sources.append(source)
     return sources
+
+
+def _within_limit(total: int, limit: int, what: str, source: Source) -> None:
+    if total > limit:
+        raise InputError(
+            f"the documents hold over {limit:,} {what} (reached at {source.id}, {source.origin}); "
+            f"one check takes at most {limit:,}: check fewer or shorter parts"
+        )
 
 
 def _load_one(document: str | Source, source_id: str, settings: CheckSettings) -> Source:
