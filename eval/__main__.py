@@ -153,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import calibrate
 
         return calibrate.main(argv[1:])
+    if argv[:1] == ["train-checker"]:  # trains the claim checker on synthetic errors: its own options
+        from . import train_checker
+
+        return train_checker.main(argv[1:])
     if argv[:1] == ["bench"]:  # speed measurements: no --data rows, its own options
         from . import bench
 

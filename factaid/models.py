@@ -257,6 +257,69 @@ def get_nli(name_or_path: str) -> NLIModel:
         return NLIModel(tokenizer, model, entail, contra, max_length)
 
 
+# ----------------------------------------------------------------------------- claim checker
+
+# factaid's own cross-encoder (eval/train_checker.py): the bundled MiniLM's encoder fine-tuned on
+# synthetic claim errors. Its word embeddings are MiniLM's own and stay frozen in training, so the
+# package ships only the rest (float16) and takes the embeddings from the bundled MiniLM at load time.
+CHECKER_DIR = Path(__file__).resolve().parent / "checker"
+CHECKER_MAX_TOKENS = 128  # a claim and two evidence sentences, mostly
+CHECKER_EVIDENCE_SENTENCES = 2  # the best two of retrieval's window: a third costs speed, not verdicts
+CHECKER_FROZEN_LAYERS = 2  # the lowest layers keep MiniLM's weights: training on 2 cores takes ~40% less
+_WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
+_CHECKER_LABELS = {0: "unsupported", 1: "supported"}
+
+
+def new_checker():
+    """(tokenizer, model) of an untrained checker: MiniLM's encoder, a fresh head, frozen embeddings."""
+    torch_threads()
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    base = _embedder_path("minilm")
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    model = BertForSequenceClassification.from_pretrained(
+        base, num_labels=2, id2label=_CHECKER_LABELS, label2id={v: k for k, v in _CHECKER_LABELS.items()}
+    )
+    model.bert.embeddings.word_embeddings.weight.requires_grad = False
+    for layer in model.bert.encoder.layer[:CHECKER_FROZEN_LAYERS]:
+        layer.requires_grad_(False)
+    return tokenizer, model
+
+
+def save_checker(model, folder: Path, provenance: dict) -> None:
+    """The trained weights without the frozen embeddings, as float16, and how they were made."""
+    from safetensors.torch import save_file
+
+    state = model.state_dict()
+    state = {k: v.detach().half().contiguous() for k, v in state.items() if k != _WORD_EMBEDDINGS}
+    folder.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(folder / "model.safetensors"))
+    (folder / "checker.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+
+
+@_load_once
+def get_checker() -> NLIModel:
+    """The bundled claim checker, scoring (evidence, claim) pairs like any binary NLI model."""
+    with _lock:
+        torch_threads()
+        weights = CHECKER_DIR / "model.safetensors"
+        if not weights.exists():
+            raise ModelLoadError(f"the claim checker's weights are missing ({weights}); reinstall factaid")
+        from safetensors.torch import load_file
+        from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
+
+        base = _embedder_path("minilm")
+        config = AutoConfig.from_pretrained(base, num_labels=2, id2label=_CHECKER_LABELS)
+        model = BertForSequenceClassification(config)
+        state = {k: v.float() for k, v in load_file(str(weights)).items()}
+        state[_WORD_EMBEDDINGS] = load_file(str(Path(base) / "model.safetensors"))[
+            "embeddings.word_embeddings.weight"
+        ]
+        model.load_state_dict(state, strict=True)
+        model.eval()
+        return NLIModel(AutoTokenizer.from_pretrained(base), model, 1, None, CHECKER_MAX_TOKENS)
+
+
 # ----------------------------------------------------------------------------- LLM
 
 

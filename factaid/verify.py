@@ -3,9 +3,10 @@
 For each claim and each source, the claim is compared with its retrieved evidence on signals that catch
 what summaries get wrong: meaning (embedding cosine), wording (content words found near and anywhere in
 the source), names absent from the source, numbers and dates that differ, a dropped or added negation,
-and a swapped actor (the evidence has the same action done by someone else). A logistic model whose
-weights are fitted by ``python -m eval calibrate`` turns them into a probability; an optional NLI
-cross-encoder (any sequence-classification model) adds its entailment probability.
+a swapped actor (the evidence has the same action done by someone else), and factaid's own claim checker
+(a cross-encoder trained on such errors, eval/train_checker.py) reading the claim beside its best
+evidence. A logistic model whose weights are fitted by ``python -m eval calibrate`` turns them into a
+probability; an optional NLI model (any sequence-classification model) adds its entailment probability.
 
 A claim is *supported* if some source supports it, *contradicted* if no source supports it and a
 source says something incompatible about the same fact, and *unsupported* otherwise.
@@ -37,6 +38,7 @@ FEATURES = (
     "negation_flip",  # the claim negates what the closest evidence affirms, or the reverse
     "subject_swap",  # the evidence has the same action done by someone else
     "object_swap",  # ... or done to something else (softer: "left the port" and "left the tracks")
+    "checker",  # the claim checker's probability that the best evidence supports the claim
 )
 # A source that gives the claim's fact with another number, date, actor or polarity contradicts it, and
 # never counts as supporting it, whatever the other signals say: its probability is scaled down.
@@ -193,7 +195,7 @@ def support_probability(calibration: Calibration, features: dict[str, float]) ->
 
 
 def claim_features(
-    claim: F.Facts, similarities: list[float], window: list[F.Facts], view: SourceView
+    claim: F.Facts, similarities: list[float], window: list[F.Facts], view: SourceView, checker: float
 ) -> tuple[dict[str, float], list[str]]:
     """Signals of one claim against one source's evidence window, with human-readable reasons."""
     reasons: list[str] = []
@@ -210,6 +212,8 @@ def claim_features(
     negation_flip = int(_flips(claim, related) or _denies(claim, window, similarities))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
+    if checker < 0.5:
+        reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {
         "similarity": max(similarities, default=0.0),
         "window_coverage": _coverage(
@@ -226,6 +230,7 @@ def claim_features(
         "object_swap": float(
             _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
         ),
+        "checker": checker,
     }
     return features, reasons
 
@@ -233,8 +238,8 @@ def claim_features(
 class NLIScorer:
     """Entailment and contradiction probabilities of (evidence, claim) pairs from any NLI classifier."""
 
-    def __init__(self, name_or_path: str, batch_size: int = 16) -> None:
-        self.nli = models.get_nli(name_or_path)
+    def __init__(self, model: models.NLIModel, batch_size: int = 32) -> None:
+        self.nli = model
         self.batch_size = batch_size
 
     def score(self, premises: list[str], claims: list[str]) -> list[tuple[float, float]]:
@@ -267,10 +272,12 @@ class Verifier:
         self,
         embedder: models.Embedder,
         calibration: Calibration,
+        checker: NLIScorer,
         threshold: float | None = None,
         nli: NLIScorer | None = None,
     ) -> None:
         self.embedder = embedder
+        self.checker = checker
         self.calibration = calibration
         self.threshold = calibration.threshold if threshold is None else threshold
         self.nli = nli
@@ -282,21 +289,34 @@ class Verifier:
         views = [SourceView.of(source) for source in sources]
         claim_facts = F.facts_for([c.text for c in claims])
         claim_vectors = self.embedder.encode([c.text for c in claims])
+        checked = self._checker_scores(claims, candidates, views)
         supports = [
-            [self._support(c, f, v, found[view.source.id], view) for view in views]
-            for c, f, v, found in zip(claims, claim_facts, claim_vectors, candidates)
+            [self._support(f, v, found[view.source.id], view, checks[view.source.id]) for view in views]
+            for f, v, found, checks in zip(claim_facts, claim_vectors, candidates, checked)
         ]
         if self.nli is not None:
             self._add_nli(claims, supports)
         return [_decide(claim, support) for claim, support in zip(claims, supports)]
 
+    def _checker_scores(
+        self, claims: list[Claim], candidates: list[dict[str, list[Evidence]]], views: list[SourceView]
+    ) -> list[dict[str, float]]:
+        """The checker's support probability for every claim and source, in one batched call."""
+        keys = [(i, view.source.id) for i in range(len(claims)) for view in views]
+        premises = [checker_premise(candidates[i][source_id]) for i, source_id in keys]
+        scores = self.checker.score(premises, [claims[i].text for i, _ in keys])
+        checked: list[dict[str, float]] = [{} for _ in claims]
+        for (i, source_id), (support, _) in zip(keys, scores):
+            checked[i][source_id] = support
+        return checked
+
     def _support(
-        self, claim: Claim, facts: F.Facts, vector: np.ndarray, evidence: list[Evidence], view: SourceView
+        self, facts: F.Facts, vector: np.ndarray, evidence: list[Evidence], view: SourceView, checker: float
     ) -> SourceSupport:
         vectors = self.embedder.encode([e.text for e in evidence])
         similarities = [float(s) for s in vectors @ vector]
         window = [view.facts[e.sentence_index] for e in evidence]
-        features, reasons = claim_features(facts, similarities, window, view)
+        features, reasons = claim_features(facts, similarities, window, view, checker)
         score = support_probability(self.calibration, features)
         label = _label(score, self.threshold, features)
         signals = {name: round(value, 4) for name, value in features.items()}
@@ -316,6 +336,12 @@ class Verifier:
                 support.reasons.append(
                     f"the NLI model finds {support.source_id} contradicts it ({contra:.2f})"
                 )
+
+
+def checker_premise(evidence: list[Evidence]) -> str:
+    """The best evidence sentences in document order, as the checker was trained to read them."""
+    best = sorted(evidence[: models.CHECKER_EVIDENCE_SENTENCES], key=lambda e: e.sentence_index)
+    return " ".join(e.text for e in best)
 
 
 def _label(score: float, threshold: float, features: dict[str, float]) -> Label:
@@ -345,8 +371,9 @@ def _decide(claim: Claim, support: list[SourceSupport]) -> Claim:
 
 @lru_cache(maxsize=4)
 def _verifier(embedder: str, nli: str | None, threshold: float | None) -> Verifier:
-    scorer = NLIScorer(nli) if nli else None
-    return Verifier(models.get_embedder(embedder), load_calibration(), threshold, scorer)
+    scorer = NLIScorer(models.get_nli(nli)) if nli else None
+    checker = NLIScorer(models.get_checker())
+    return Verifier(models.get_embedder(embedder), load_calibration(), checker, threshold, scorer)
 
 
 def get_verifier(settings: CheckSettings) -> Verifier:

@@ -79,7 +79,7 @@ def features(report: Report, claim: Claim, source: str, embedder) -> dict[str, f
     vectors = embedder.encode([e.text for e in support.evidence])
     similarities = [float(s) for s in vectors @ embedder.encode([claim.text])[0]]
     window = [view.facts[e.sentence_index] for e in support.evidence]
-    found, _ = verify.claim_features(F.facts_for([claim.text])[0], similarities, window, view)
+    found, _ = verify.claim_features(F.facts_for([claim.text])[0], similarities, window, view, 0.5)
     return {name: round(value, 3) for name, value in found.items()}
 
 
@@ -286,13 +286,17 @@ def test_claim_features_tell_a_changed_number_from_a_missing_one(make_source) ->
     view = verify.SourceView.of(source)
     window = view.facts[:1]
     changed, reasons = verify.claim_features(
-        F.facts_for(["About 800 workers will be hired."])[0], [0.9], window, view
+        F.facts_for(["About 800 workers will be hired."])[0], [0.9], window, view, 0.5
     )
     assert changed["number_mismatch"] == 1 and changed["number_missing"] == 0
     assert any("300 worker" in r for r in reasons)
-    missing, _ = verify.claim_features(F.facts_for(["About 800 trucks will arrive."])[0], [0.4], window, view)
+    missing, _ = verify.claim_features(
+        F.facts_for(["About 800 trucks will arrive."])[0], [0.4], window, view, 0.5
+    )
     assert missing["number_mismatch"] == 0 and missing["number_missing"] == 1
-    same, _ = verify.claim_features(F.facts_for(["About 300 workers will be hired."])[0], [1.0], window, view)
+    same, _ = verify.claim_features(
+        F.facts_for(["About 300 workers will be hired."])[0], [1.0], window, view, 0.5
+    )
     assert same["number_mismatch"] == same["number_missing"] == 0
     assert set(same) == set(verify.FEATURES)
 
@@ -300,7 +304,7 @@ def test_claim_features_tell_a_changed_number_from_a_missing_one(make_source) ->
 def test_claim_features_flag_names_the_source_never_mentions(make_source) -> None:
     view = verify.SourceView.of(make_source("Syrian President Bashar al-Assad met officials.", "S1"))
     claim = F.facts_for(["Obama met Syria's president."])[0]
-    found, reasons = verify.claim_features(claim, [0.5], view.facts, view)
+    found, reasons = verify.claim_features(claim, [0.5], view.facts, view, 0.5)
     assert found["missing_names"] == 1  # Obama; "Syria" matches "Syrian"
     assert any("obama" in r for r in reasons)
 
