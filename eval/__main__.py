@@ -42,8 +42,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--aggregate",
         choices=sorted(metrics.AGGREGATORS),
-        default="min",
-        help="how claim scores become one score per summary (default: min)",
+        help=f"how claim scores become one score per row (default: {metrics.SUMMARY_AGGREGATE} for "
+        f"consistency, as the shipped summary threshold; {metrics.CLAIM_AGGREGATE} for evidence verdicts)",
     )
     parser.add_argument("--modes", default="extractive", help="summary task: comma-separated summary modes")
     parser.add_argument(

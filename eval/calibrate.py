@@ -7,10 +7,10 @@
 Labels are per summary (consistency files) or per claim (WiCE-style files), signals per claim. Fitting is
 multiple-instance: every claim of a consistent summary is a positive; of an inconsistent summary, only its
 weakest claim under the current weights is taken as the negative (some claim is wrong, not all). Three
-rounds of logistic regression. Two thresholds on the summary-level (min over claims) score: the claim
-label's cautious one (at most MAX_FALSE_SUPPORT of wrong items pass) and the balanced-accuracy one used
-by `python -m eval consistency`. Figures printed for these dev files are 5-fold cross-validated.
-Signals are cached per file under eval/runs/signals/, so refitting is quick.
+rounds of logistic regression. Two thresholds: the claim label's cautious one (at most MAX_FALSE_SUPPORT
+of wrong items have every claim pass) and the balanced-accuracy one on the summary score (the mean over
+its claims) used by `python -m eval consistency`. Figures printed for these dev files are 5-fold
+cross-validated. Signals are cached per file under eval/runs/signals/, so refitting is quick.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ from tqdm import tqdm
 import factaid
 from factaid.verify import FEATURES, VETO_SCALE, vetoed
 
+from .metrics import AGGREGATORS, CLAIM_AGGREGATE, SUMMARY_AGGREGATE
 from .runner import load_done, read_jsonl
 
 # A claim is labelled supported only above the threshold that lets at most this share of wrong items
 # (inconsistent summaries, unsupported claims) through: saying "supported" to an invented claim is the
 # costliest mistake. The summary-level threshold for the benchmarks' balanced accuracy is fitted apart.
 MAX_FALSE_SUPPORT = 0.10
+SCORE_FEATURES = ("similarity", "window_coverage", "source_coverage", "checker")  # not counts: no rate
 SIGNAL_CODE = ("ingest.py", "sentences.py", "claims.py", "retrieve.py", "facts.py", "verify.py")
 SIGNAL_MODELS = ("checker/model.safetensors",)
 RUNS = Path(__file__).resolve().parent / "runs" / "signals"
@@ -111,13 +113,16 @@ def _fit(bags, rounds: int = 3):
     return model
 
 
-def _summary_scores(model, bags) -> np.ndarray:
-    """Min over claims of the claim probability, with the verifier's veto applied as in factaid."""
+def _summary_scores(model, bags, aggregate: str) -> np.ndarray:
+    """Claim probabilities, with the verifier's veto applied as in factaid, aggregated per summary."""
     scores = []
     for _, claims in bags:
-        probabilities = model.predict_proba(np.array(claims))[:, 1] if claims else []
+        if not claims:
+            scores.append(0.0)
+            continue
+        probabilities = model.predict_proba(np.array(claims))[:, 1]
         vetoes = [VETO_SCALE if vetoed(dict(zip(FEATURES, c))) else 1.0 for c in claims]
-        scores.append(min((p * v for p, v in zip(probabilities, vetoes)), default=0.0))
+        scores.append(AGGREGATORS[aggregate]([p * v for p, v in zip(probabilities, vetoes)]))
     return np.array(scores)
 
 
@@ -139,9 +144,10 @@ def _cautious_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
 
 def cross_validated(bags, groups: list[str], folds: int = 5) -> dict[str, dict[str, float]]:
     """Held-out figures of the model as shipped: fitted on the training folds of every file pooled,
-    scored per file (``groups`` names each bag's file) and over all: AUC, balanced accuracy (threshold
-    tuned on the training folds of the same file, as ``python -m eval consistency --tune`` does), and
-    the support rates of faithful and wrong items at the pooled cautious threshold."""
+    scored per file (``groups`` names each bag's file) and over all: AUC and balanced accuracy of the
+    summary score (threshold tuned on the training folds of the same file, as ``python -m eval
+    consistency --tune`` does), and the support rates of faithful and wrong items when every claim must
+    reach the pooled cautious threshold."""
     labels, names = np.array([label for label, _ in bags]), np.array(groups)
     order = np.random.default_rng(0).permutation(len(bags))
     scores = np.zeros(len(bags))
@@ -150,9 +156,13 @@ def cross_validated(bags, groups: list[str], folds: int = 5) -> dict[str, dict[s
         test = order[fold::folds]
         train = np.setdiff1d(order, test)
         model = _fit([bags[i] for i in train])
-        train_scores = _summary_scores(model, [bags[i] for i in train])
-        scores[test] = _summary_scores(model, [bags[i] for i in test])
-        cautious[test] = scores[test] >= _cautious_threshold(labels[train], train_scores)
+        held_out_bags, train_bags = [bags[i] for i in test], [bags[i] for i in train]
+        weakest = _summary_scores(model, train_bags, CLAIM_AGGREGATE)
+        cautious[test] = _summary_scores(model, held_out_bags, CLAIM_AGGREGATE) >= _cautious_threshold(
+            labels[train], weakest
+        )
+        train_scores = _summary_scores(model, train_bags, SUMMARY_AGGREGATE)
+        scores[test] = _summary_scores(model, held_out_bags, SUMMARY_AGGREGATE)
         # The SummaC protocol tunes the balanced-accuracy threshold per benchmark, on its own dev rows.
         for name in set(names[test]):
             own = names[train] == name
@@ -179,7 +189,7 @@ def _figures(labels, scores, balanced, cautious) -> dict[str, float]:
 def signal_rates(bags) -> dict[str, tuple[float, float]]:
     """Per count signal: share of faithful and of wrong items in which it fires on at least one claim."""
     rates = {}
-    for name in FEATURES[3:]:  # the counts; the first three are similarities and coverages
+    for name in (n for n in FEATURES if n not in SCORE_FEATURES):
         k = FEATURES.index(name)
         fired = {
             label: [any(c[k] > 0 for c in claims) for y, claims in bags if y == label] for label in (1, 0)
@@ -209,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{path.name:24s} {name:16s} fires in {faithful:.0%} of faithful, {wrong:.0%} of wrong")
     figures = cross_validated(bags, [path.name for path in files for _ in per_file[path]])
     model = _fit(bags)
-    labels, scores = np.array([b[0] for b in bags]), _summary_scores(model, bags)
+    labels = np.array([b[0] for b in bags])
+    weakest, scores = (_summary_scores(model, bags, name) for name in (CLAIM_AGGREGATE, SUMMARY_AGGREGATE))
     for name, v in figures.items():
         print(
             f"{name:24s} 5-fold CV: AUC {v['auc']:.3f}, balanced accuracy {v['balanced_accuracy']:.3f}; "
@@ -219,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     calibration = {
         "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0])},
         "bias": round(float(model.intercept_[0]), 4),
-        "threshold": round(_cautious_threshold(labels, scores), 4),
+        "threshold": round(_cautious_threshold(labels, weakest), 4),
         "summary_threshold": round(_best_threshold(labels, scores), 4),
         "provenance": {
             "fitted": True,

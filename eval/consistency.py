@@ -1,7 +1,8 @@
 """Summary-level consistency (FRANK, XSumFaith, SummaC protocol): is the summary faithful to the document?
 
 factaid checks the summary against the document; the summary's score aggregates its claims' scores
-(min by default). The word-overlap floor is scored beside it on the same rows, same threshold protocol.
+(the mean by default, as the shipped summary threshold was fitted). The word-overlap floor is scored
+beside it on the same rows, same threshold protocol.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def signals(results: list[dict], aggregate: metrics.Aggregator) -> dict[str, tup
 
 
 def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
-    aggregate = metrics.AGGREGATORS[args.aggregate]
+    aggregate_name = args.aggregate or metrics.SUMMARY_AGGREGATE
+    aggregate = metrics.AGGREGATORS[aggregate_name]
     measured = signals(results, aggregate)
     tuned = signals(tune_results, aggregate) if tune_results is not None else None
     package = common.package_threshold("summary") if tuned is None else None
@@ -64,6 +66,6 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
         "rows": len(results),
         "rows_without_claims": sum(1 for r in results if not r.get("claim_scores")),
         "positives": sum(r["label"] for r in results),
-        "aggregate": args.aggregate,
+        "aggregate": aggregate_name,
         "tables": {"Consistency (label 1 = consistent)": table},
     }

@@ -122,7 +122,7 @@ def shipped_labels_row(results: list[dict]) -> dict:
 def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
     tables = {"Evidence retrieval (supported + partially supported claims)": retrieval_table(results)}
     if any("claim_scores" in r for r in results):
-        aggregate = metrics.AGGREGATORS[args.aggregate]
+        aggregate = metrics.AGGREGATORS[args.aggregate or metrics.CLAIM_AGGREGATE]
         tune = verdicts(tune_results, aggregate) if tune_results is not None else None
         package = common.package_threshold("claim") if tune is None else None
         verdict = common.signal_row("factaid claim score", *verdicts(results, aggregate), package, tune)
@@ -131,6 +131,6 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
         "rows": len(results),
         "rows_with_gold_evidence": tables[next(iter(tables))][0]["n"],
         "labels": {label: sum(r["label"] == label for r in results) for label in LABELS},
-        "aggregate": args.aggregate,
+        "aggregate": args.aggregate or metrics.CLAIM_AGGREGATE,
         "tables": tables,
     }

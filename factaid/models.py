@@ -276,9 +276,13 @@ def new_checker():
     from transformers import AutoTokenizer, BertForSequenceClassification
 
     base = _embedder_path("minilm")
-    tokenizer = AutoTokenizer.from_pretrained(base)
+    tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
     model = BertForSequenceClassification.from_pretrained(
-        base, num_labels=2, id2label=_CHECKER_LABELS, label2id={v: k for k, v in _CHECKER_LABELS.items()}
+        base,
+        num_labels=2,
+        id2label=_CHECKER_LABELS,
+        label2id={v: k for k, v in _CHECKER_LABELS.items()},
+        trust_remote_code=False,
     )
     model.bert.embeddings.word_embeddings.weight.requires_grad = False
     for layer in model.bert.encoder.layer[:CHECKER_FROZEN_LAYERS]:
@@ -309,7 +313,9 @@ def get_checker() -> NLIModel:
         from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
 
         base = _embedder_path("minilm")
-        config = AutoConfig.from_pretrained(base, num_labels=2, id2label=_CHECKER_LABELS)
+        config = AutoConfig.from_pretrained(
+            base, num_labels=2, id2label=_CHECKER_LABELS, trust_remote_code=False
+        )
         model = BertForSequenceClassification(config)
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
         state[_WORD_EMBEDDINGS] = load_file(str(Path(base) / "model.safetensors"))[
@@ -317,7 +323,8 @@ def get_checker() -> NLIModel:
         ]
         model.load_state_dict(state, strict=True)
         model.eval()
-        return NLIModel(AutoTokenizer.from_pretrained(base), model, 1, None, CHECKER_MAX_TOKENS)
+        tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
+        return NLIModel(tokenizer, model, 1, None, CHECKER_MAX_TOKENS)
 
 
 # ----------------------------------------------------------------------------- LLM

@@ -11,7 +11,7 @@ import pytest
 
 import factaid
 from factaid import facts as F
-from factaid import verify
+from factaid import models, verify
 from factaid.types import LABELS, Claim, Report
 
 PUTIN_CLAIMS = {
@@ -79,7 +79,9 @@ def features(report: Report, claim: Claim, source: str, embedder) -> dict[str, f
     vectors = embedder.encode([e.text for e in support.evidence])
     similarities = [float(s) for s in vectors @ embedder.encode([claim.text])[0]]
     window = [view.facts[e.sentence_index] for e in support.evidence]
-    found, _ = verify.claim_features(F.facts_for([claim.text])[0], similarities, window, view, 0.5)
+    checker = verify.NLIScorer(models.get_checker())
+    [(supported, _)] = checker.score([verify.checker_premise(support.evidence)], [claim.text])
+    found, _ = verify.claim_features(F.facts_for([claim.text])[0], similarities, window, view, supported)
     return {name: round(value, 3) for name, value in found.items()}
 
 
