@@ -197,11 +197,16 @@ def import_check() -> dict:
 
 @contextlib.contextmanager
 def model_clock(mode: str = "extractive") -> Iterator[dict[str, float]]:
-    """Seconds spent inside the embedder model, spaCy and (abstractive) LLM generation, while open."""
+    """Seconds spent inside the embedder model, spaCy, the claim checker's forward pass and (abstractive)
+    LLM generation, while open."""
     from factaid import models
 
-    clock = {"embedder": 0.0, "spacy": 0.0, "llm": 0.0}
-    targets = [(models.get_embedder().model, "encode", "embedder"), (models.get_nlp(), "pipe", "spacy")]
+    clock = {"embedder": 0.0, "spacy": 0.0, "checker": 0.0, "llm": 0.0}
+    targets = [
+        (models.get_embedder().model, "encode", "embedder"),
+        (models.get_nlp(), "pipe", "spacy"),
+        (models.get_checker().model, "forward", "checker"),  # nn.Module.__call__ looks up self.forward
+    ]
     if mode == "abstractive":
         targets.append((models.get_llm()[1], "generate", "llm"))
     for owner, method, key in targets:
