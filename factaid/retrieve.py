@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,6 +46,13 @@ _LEMMA_PIPES_OFF = ("parser", "ner")  # lemmas need the tagger only
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens without stop words (plain BM25's tokens; eval's BM25 baseline uses them)."""
     return [t for t in _TOKEN.findall(text.lower()) if t not in _STOP]
+
+
+@lru_cache(maxsize=64)
+def _document_terms(sentences: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """A source's sentences lemmatized once per process: checking it again, against another summary or
+    claim, reuses them (as facts.facts_for reuses its parse)."""
+    return tuple(tuple(terms) for terms in content_terms(list(sentences)))
 
 
 def content_terms(texts: list[str]) -> list[list[str]]:
@@ -147,13 +155,12 @@ class EvidenceIndex:
             offset += count
 
     def _source_terms(self) -> dict[str, SourceTerms]:
-        """Every source's terms, lemmatized in one batch the first time they are needed (a summary
-        written from the index alone never needs them)."""
+        """Every source's terms, lemmatized the first time they are needed (a summary written from the
+        index alone never needs them)."""
         if not self._terms:
-            sentences = [s.text for source in self.sources for s in source.sentences]
-            lemmas = iter(content_terms(sentences))
             for source in self.sources:
-                self._terms[source.id] = source_terms([next(lemmas) for _ in source.sentences])
+                terms = _document_terms(tuple(s.text for s in source.sentences))
+                self._terms[source.id] = source_terms([list(t) for t in terms])
         return self._terms
 
     def search(self, claim_texts: list[str], top_k: int = 3) -> list[dict[str, list[Evidence]]]:

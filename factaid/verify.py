@@ -248,6 +248,9 @@ class NLIScorer:
     def score(self, premises: list[str], claims: list[str]) -> list[tuple[float, float]]:
         import torch
 
+        # Pairs of similar length share a batch, so little of it is padding; results keep input order.
+        order = sorted(range(len(claims)), key=lambda i: len(premises[i]) + len(claims[i]))
+        premises, claims = [premises[i] for i in order], [claims[i] for i in order]
         results: list[tuple[float, float]] = []
         with torch.inference_mode():
             for start in range(0, len(claims), self.batch_size):
@@ -265,7 +268,10 @@ class NLIScorer:
                         row[self.nli.contradiction_index] if self.nli.contradiction_index is not None else 0.0
                     )
                     results.append((float(row[self.nli.entailment_index]), float(contra)))
-        return results
+        in_input_order: list[tuple[float, float]] = [(0.0, 0.0)] * len(results)
+        for position, result in zip(order, results):
+            in_input_order[position] = result
+        return in_input_order
 
 
 class Verifier:

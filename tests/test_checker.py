@@ -118,3 +118,13 @@ def test_checker_prefers_the_claim_its_evidence_states(checker) -> None:
 
 def test_checker_is_loaded_once_per_process() -> None:
     assert models.get_checker() is models.get_checker()
+
+
+def test_batched_scores_come_back_in_input_order(checker) -> None:
+    # The scorer sorts pairs by length to batch them; each result must still land at its own pair.
+    premises = [REPORT, "The council rejected a cheaper plan.", REPORT[:200]]
+    claims = ["Work is due to start in March.", "The council rejected a cheaper plan.", "The wall is tall."]
+    batched = [support for support, _ in checker.score(premises, claims)]
+    one_by_one = [checker.score([p], [c])[0][0] for p, c in zip(premises, claims)]
+    assert batched == pytest.approx(one_by_one, abs=1e-4)
+    assert batched[1] > batched[2]  # a verbatim claim beats one its evidence never states
