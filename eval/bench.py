@@ -265,7 +265,7 @@ def warm(mode: str, texts: list[str], repeats: int, first: int) -> dict:
         "same_documents_s": statistics.median(r["seconds"] for r in same),
         "new_documents_s": middle["seconds"],
         "new_documents_model_s": middle["model_seconds"],
-        "new_documents_calls_s": {k: middle[k] for k in ("embedder", "spacy", "llm") if middle[k]},
+        "new_documents_calls_s": {k: middle[k] for k in ("embedder", "spacy", "checker", "llm") if middle[k]},
     }
 
 
