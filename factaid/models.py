@@ -260,18 +260,22 @@ def get_nli(name_or_path: str) -> NLIModel:
 # ----------------------------------------------------------------------------- claim checker
 
 # factaid's own cross-encoder (eval/train_checker.py): the bundled MiniLM's encoder fine-tuned on
-# synthetic claim errors. Its word embeddings are MiniLM's own and stay frozen in training, so the
-# package ships only the rest (float16) and takes the embeddings from the bundled MiniLM at load time.
+# synthetic claim errors. Its word embeddings and lowest layers stay frozen in training, so they are
+# MiniLM's own: the package ships only the rest (float16) and reads them from the bundled MiniLM.
 CHECKER_DIR = Path(__file__).resolve().parent / "checker"
 CHECKER_MAX_TOKENS = 128  # a claim and two evidence sentences, mostly
-CHECKER_EVIDENCE_SENTENCES = 2  # the best two of retrieval's window: a third costs speed, not verdicts
-CHECKER_FROZEN_LAYERS = 2  # the lowest layers keep MiniLM's weights: training on 2 cores takes ~40% less
-_WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
+CHECKER_EVIDENCE_SENTENCES = 2  # the best two of retrieval's window; each more makes every pass longer
+CHECKER_FROZEN_LAYERS = 2  # fewer weights to train on 2 cores
+# Parameter names of the frozen parts; in MiniLM's own file they lack the "bert." prefix.
+_FROZEN = (
+    "bert.embeddings.word_embeddings.",
+    *(f"bert.encoder.layer.{i}." for i in range(CHECKER_FROZEN_LAYERS)),
+)
 _CHECKER_LABELS = {0: "unsupported", 1: "supported"}
 
 
 def new_checker():
-    """(tokenizer, model) of an untrained checker: MiniLM's encoder, a fresh head, frozen embeddings."""
+    """(tokenizer, model) of an untrained checker: MiniLM's encoder, a fresh head, the _FROZEN parts."""
     torch_threads()
     from transformers import AutoTokenizer, BertForSequenceClassification
 
@@ -284,18 +288,17 @@ def new_checker():
         label2id={v: k for k, v in _CHECKER_LABELS.items()},
         trust_remote_code=False,
     )
-    model.bert.embeddings.word_embeddings.weight.requires_grad = False
-    for layer in model.bert.encoder.layer[:CHECKER_FROZEN_LAYERS]:
-        layer.requires_grad_(False)
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad = not name.startswith(_FROZEN)
     return tokenizer, model
 
 
 def save_checker(model, folder: Path, provenance: dict) -> None:
-    """The trained weights without the frozen embeddings, as float16, and how they were made."""
+    """The trained weights without the frozen parts, as float16, and how they were made."""
     from safetensors.torch import save_file
 
     state = model.state_dict()
-    state = {k: v.detach().half().contiguous() for k, v in state.items() if k != _WORD_EMBEDDINGS}
+    state = {k: v.detach().half().contiguous() for k, v in state.items() if not k.startswith(_FROZEN)}
     folder.mkdir(parents=True, exist_ok=True)
     save_file(state, str(folder / "model.safetensors"))
     (folder / "checker.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
@@ -318,9 +321,8 @@ def get_checker() -> NLIModel:
         )
         model = BertForSequenceClassification(config)
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
-        state[_WORD_EMBEDDINGS] = load_file(str(Path(base) / "model.safetensors"))[
-            "embeddings.word_embeddings.weight"
-        ]
+        minilm = load_file(str(Path(base) / "model.safetensors"))
+        state.update({f"bert.{k}": v for k, v in minilm.items() if f"bert.{k}".startswith(_FROZEN)})
         model.load_state_dict(state, strict=True)
         model.eval()
         tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)

@@ -41,9 +41,9 @@ FEATURES = (
     "checker",  # the claim checker's probability that the best evidence supports the claim
 )
 # A source that gives the claim's fact with another number, date, actor or polarity contradicts it, and
-# never counts as supporting it, whatever the other signals say: its probability is scaled down. (Letting
-# the claim checker overrule the parser-based negation and actor vetoes raised FRANK's held-out AUC by
-# 0.01-0.02 but let flipped negations through that the checker misread: the veto stays absolute.)
+# never counts as supporting it, whatever the other signals say: its probability is scaled down. (The
+# claim checker does not overrule the parser-based negation and actor vetoes: it misreads some flipped
+# negations that tests/test_verify.py checks.)
 VETO_FEATURES = ("number_mismatch", "date_mismatch", "negation_flip", "subject_swap")
 VETO_SCALE = 0.25
 CHECKER_DOUBTS = 0.5  # below this, the checker's doubt is among a verdict's reasons
