@@ -2,7 +2,10 @@
 
 factaid checks the summary against the document; the summary's score aggregates its claims' scores
 (the mean by default, as the shipped summary threshold was fitted). The word-overlap floor is scored
-beside it on the same rows, same threshold protocol.
+beside it on the same rows, same threshold protocol. A file that mixes subsets (FRANK's CNN/DM and XSum
+summaries, in its `dataset` field) also gets each subset's figures: a score can separate a file's
+classes by telling its subsets apart (FRANK's XSum summaries are mostly inconsistent) rather than
+faithful from unfaithful summaries.
 """
 
 from __future__ import annotations
@@ -28,7 +31,11 @@ def warm_up(options: dict) -> None:
 def score_row(row: dict, options: dict) -> dict:
     import factaid
 
-    result = {"label": int(row["label"]), "overlap": metrics.word_overlap(row["summary"], row["document"])}
+    result = {
+        "label": int(row["label"]),
+        "dataset": row.get("dataset"),
+        "overlap": metrics.word_overlap(row["summary"], row["document"]),
+    }
     try:
         report = factaid.check([common.text_source(row["document"], row["id"])], summary=row["summary"])
     except InputError as err:  # e.g. a summary with no checkable claim: the overlap still counts
@@ -62,10 +69,23 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
         )
         for name in measured
     ]
+    tables = {"Consistency (label 1 = consistent)": table}
+    subsets = sorted({r.get("dataset") for r in results} - {None})
+    if len(subsets) > 1:
+        tables["By subset (the rows' `dataset` field), same thresholds"] = [
+            common.signal_row(
+                f"{name} · {subset}",
+                *signals([r for r in results if r.get("dataset") == subset], aggregate)[name],
+                threshold=package if name == "factaid" else None,
+                tune=tuned[name] if tuned else None,
+            )
+            for subset in subsets
+            for name in measured
+        ]
     return {
         "rows": len(results),
         "rows_without_claims": sum(1 for r in results if not r.get("claim_scores")),
         "positives": sum(r["label"] for r in results),
         "aggregate": aggregate_name,
-        "tables": {"Consistency (label 1 = consistent)": table},
+        "tables": tables,
     }

@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
             "date": date.today().isoformat(),
             "command": "python -m eval train-checker " + " ".join(argv if argv is not None else sys.argv[1:]),
             "data": [p.name for p in args.data],
+            "layers": models.CHECKER_LAYERS,
             "documents": len(texts),
             "training_pairs": kinds,
             "held_out_accuracy": accuracy,

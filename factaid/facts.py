@@ -47,6 +47,12 @@ _RELATIVE = {"yesterday", "today", "tomorrow", "tonight"}
 _RELATIVE_UNITS = {"week", "month", "year", "weekend", "decade", "century"}
 _NEGATIONS = {"not", "no", "never", "n't", "nobody", "nothing", "none", "neither", "nor", "without"}
 NAME_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+WORD = re.compile(r"\w+")
+# Function words: no fact rests on them, so retrieval does not match on them (nor does plain BM25).
+STOP_WORDS = frozenset(
+    "a an the of to in on at for and or but is are was were be been has have had it its this that with as by "
+    "from he she they we you i his her their our not no".split()
+)
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "this", "these", "those"}
 
 
@@ -62,6 +68,7 @@ class Facts:
     """What one sentence (or claim) asserts, in comparable form."""
 
     lemmas: set[str] = field(default_factory=set)  # content lemmas
+    terms: tuple[str, ...] = ()  # lower-case lemmas in order without STOP_WORDS: what retrieval matches
     quantities: list[Quantity] = field(default_factory=list)
     dates: set[str] = field(default_factory=set)  # "year:2015", "month:9", "weekday:friday", "rel:next month"
     names: list[str] = field(default_factory=list)  # entity texts, lower-cased
@@ -261,6 +268,7 @@ def negated_phrases(doc) -> list[set[str]]:
 def facts_of(doc) -> Facts:
     return Facts(
         lemmas={t.lemma_.lower() for t in doc if (t.is_alpha or t.like_num) and not t.is_stop},
+        terms=tuple(w for t in doc for w in WORD.findall(t.lemma_.lower()) if w not in STOP_WORDS),
         quantities=quantities(doc),
         dates=dates(doc),
         names=[
@@ -292,7 +300,7 @@ def same_value(a: float, b: float) -> bool:
     return abs(a - b) <= 0.01 * max(abs(a), abs(b), 1e-9)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)  # every source of a large check, and its claims
 def _parsed(texts: tuple[str, ...]) -> tuple[Facts, ...]:
     nlp = models.get_nlp()
     return tuple(facts_of(doc) for doc in nlp.pipe(texts, batch_size=64))

@@ -19,13 +19,11 @@ the number of sentences: no model call per (claim, sentence) pair.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from . import models
+from .facts import STOP_WORDS, WORD, facts_for
 from .models import Embedder
 from .types import Evidence, Source
 
@@ -35,33 +33,16 @@ RELEVANCE_WEIGHT = 0.5  # after the first pick: relevance's weight beside the ne
 # weight in a later pick, so meaning counts as much for what is missing as for the claim as a whole.
 RESIDUAL_WEIGHT = RELEVANCE_WEIGHT * COSINE_WEIGHT
 
-_TOKEN = re.compile(r"\w+")
-_STOP = frozenset(
-    "a an the of to in on at for and or but is are was were be been has have had it its this that with as by "
-    "from he she they we you i his her their our not no".split()
-)
-_LEMMA_PIPES_OFF = ("parser", "ner")  # lemmas need the tagger only
-
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word tokens without stop words (plain BM25's tokens; eval's BM25 baseline uses them)."""
-    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOP]
+    return [t for t in WORD.findall(text.lower()) if t not in STOP_WORDS]
 
 
-@lru_cache(maxsize=64)
-def _document_terms(sentences: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    """A source's sentences lemmatized once per process: checking it again, against another summary or
-    claim, reuses them (as facts.facts_for reuses its parse)."""
-    return tuple(tuple(terms) for terms in content_terms(list(sentences)))
-
-
-def content_terms(texts: list[str]) -> list[list[str]]:
-    """Lower-case lemmas of each text without stop words, so inflections match ("votes" ~ "voted")."""
-    docs = models.get_nlp().pipe(texts, disable=list(_LEMMA_PIPES_OFF))
-    return [
-        [word for token in doc for word in _TOKEN.findall(token.lemma_.lower()) if word not in _STOP]
-        for doc in docs
-    ]
+def content_terms(texts: list[str]) -> list[tuple[str, ...]]:
+    """Lower-case lemmas of each text without stop words, so inflections match ("votes" ~ "voted").
+    They come from the verifier's spaCy parse (facts.facts_for), so each text is parsed once per process."""
+    return [facts.terms for facts in facts_for(texts)]
 
 
 @dataclass(frozen=True)
@@ -159,7 +140,7 @@ class EvidenceIndex:
         index alone never needs them)."""
         if not self._terms:
             for source in self.sources:
-                terms = _document_terms(tuple(s.text for s in source.sentences))
+                terms = content_terms([s.text for s in source.sentences])
                 self._terms[source.id] = source_terms([list(t) for t in terms])
         return self._terms
 

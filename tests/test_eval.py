@@ -82,7 +82,7 @@ def test_markdown_table():
 # ----------------------------------------------------------------------------- the row loop
 
 
-def _consistency_rows(path: Path, count: int = 8) -> Path:
+def _consistency_rows(path: Path, count: int = 8, subsets: tuple[str, ...] = ()) -> Path:
     lines = [
         {
             "id": f"r{i:02d}",
@@ -92,6 +92,9 @@ def _consistency_rows(path: Path, count: int = 8) -> Path:
         }
         for i in range(count)
     ]
+    for i, line in enumerate(lines):
+        if subsets:
+            line["dataset"] = subsets[i * len(subsets) // count]
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     return path
 
@@ -263,6 +266,25 @@ def test_consistency_task_with_tuning_reports_the_floor_beside(tmp_path):
     assert [line["signal"] for line in table] == ["factaid", "word overlap (floor)"]
     assert all(line["threshold_from"] == "tuned on --tune" for line in table)
     assert (out / f"tune-{data.stem}.jsonl").exists()
+    assert len(found["tables"]) == 1  # one subset: no table by subset
+
+
+def test_consistency_reports_each_subset_of_a_mixed_file(tmp_path):
+    data = _consistency_rows(tmp_path / "c.jsonl", count=8, subsets=("cnndm", "xsum"))
+    out = tmp_path / "run"
+    assert main(["consistency", "--data", str(data), "--out", str(out)]) == 0
+    found = json.loads((out / "metrics.json").read_text())
+    (title,) = [t for t in found["tables"] if t.startswith("By subset")]
+    by_subset = {line["signal"]: line for line in found["tables"][title]}
+    assert list(by_subset) == [
+        "factaid · cnndm",
+        "word overlap (floor) · cnndm",
+        "factaid · xsum",
+        "word overlap (floor) · xsum",
+    ]
+    assert all(line["n"] == 4 for line in by_subset.values())
+    # The faithful summaries copy the document's words; the others bring "mayor" and "rejected".
+    assert by_subset["word overlap (floor) · xsum"]["auc"] == 1.0
 
 
 _NEWS = (

@@ -62,7 +62,7 @@ def test_inflected_words_match_by_lemma(make_source, embedder):
     index = retrieve.EvidenceIndex([source], embedder)
     assert ranked_indices(index, "The board extends the deadline.", "S1", top_k=1) == [1]
     assert retrieve.content_terms(["The boards voted, extending deadlines."]) == [
-        ["board", "vote", "extend", "deadline"]
+        ("board", "vote", "extend", "deadline")
     ]
 
 
