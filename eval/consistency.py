@@ -72,7 +72,7 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
     tables = {"Consistency (label 1 = consistent)": table}
     subsets = sorted({r.get("dataset") for r in results} - {None})
     if len(subsets) > 1:
-        tables["By subset (the rows' `dataset` field), same thresholds"] = [
+        tables["By subset (the rows' `dataset` field)"] = [
             common.signal_row(
                 f"{name} · {subset}",
                 *signals([r for r in results if r.get("dataset") == subset], aggregate)[name],

@@ -11,8 +11,9 @@ date swapped, the negation flipped or the roles swapped, or set against evidence
 become claims it does not support (eval/synthetic.py). The evidence is what retrieval would give: the
 sentence with the other of its document that shares most words with it, in document order.
 
-The word embeddings and the two lowest layers stay frozen (they are read from the bundled MiniLM at run
-time), so only the upper layers and the head are shipped: factaid/checker/model.safetensors, float16,
+The checker keeps MiniLM's lowest four layers (models.CHECKER_LAYERS). The word embeddings and the two
+lowest layers stay frozen (they are read from the bundled MiniLM at run time), so only the two above them
+and the head are shipped: factaid/checker/model.safetensors, float16,
 with the data, the command and the held-out accuracy on synthetic pairs of unseen documents in
 factaid/checker/checker.json.
 Its value as a signal is measured by `python -m eval calibrate`, cross-validated on the dev labels.

@@ -265,7 +265,7 @@ def get_nli(name_or_path: str) -> NLIModel:
 CHECKER_DIR = Path(__file__).resolve().parent / "checker"
 CHECKER_MAX_TOKENS = 128  # a claim and two evidence sentences, mostly
 CHECKER_EVIDENCE_SENTENCES = 2  # the best two of retrieval's window; each more makes every pass longer
-CHECKER_LAYERS = 4  # MiniLM's lowest four of six: a third less time per pair (the verifier's largest cost)
+CHECKER_LAYERS = 4  # MiniLM's lowest four of six: the checker is the verifier's largest cost
 CHECKER_FROZEN_LAYERS = 2  # fewer weights to train on 2 cores
 # Parameter names of the frozen parts; in MiniLM's own file they lack the "bert." prefix.
 _FROZEN = (

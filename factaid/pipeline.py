@@ -4,10 +4,9 @@ Limits of one check (each refusal is an ``InputError`` that names the limit):
 
 - ``MAX_SOURCES`` documents. 50 work; more than 100 are refused before any is read.
 - ``MAX_TOTAL_CHARS`` characters of cleaned text over all documents, and ``MAX_SENTENCES`` sentences.
-  Time grows with the sentence count: every sentence is embedded and parsed by spaCy. 1.0 MB of news
-  text (6,454 sentences) took 448 s (217 s of CPU) on two shared cores, so the limit is half that;
-  larger input is refused, not cut, so no verdict is given on part of a document without the user
-  knowing. Split it and check the parts.
+  Time grows with the sentence count (every sentence is embedded and parsed by spaCy; `python -m eval
+  bench` measures the growth), so these bound one check's time. Larger input is refused, not cut, so no
+  verdict is given on part of a document without the user knowing. Split it and check the parts.
 - ``MAX_SUMMARY_CHARS`` characters of summary: every claim is parsed and judged.
 - A summary longer than its sources, near-identical sources and text that does not look English are
   checked, with a warning in ``Report.warnings``: the verdicts are meant for English text.
