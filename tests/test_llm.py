@@ -105,6 +105,31 @@ def test_abstractive_end_to_end_streams_and_returns_sentences(tiny_llm_dir, smal
     assert streamed and summary.split()[0] in "".join(streamed)
 
 
+def test_shortlist_head_decodes_as_the_float32_head(tiny_llm_dir):
+    import torch
+
+    _, loaded = models.get_llm(str(tiny_llm_dir))
+    assert type(loaded.get_output_embeddings()).__name__ == "ShortlistHead"
+    tokenizer, model = models._from_pretrained(str(tiny_llm_dir), local=True)  # a plain float32 head
+    plain = model.get_output_embeddings()
+    fast = models.shortlist_head(plain, shortlist=8)  # far fewer than the vocabulary: the test can fail
+    assert fast.shortlist < plain.weight.shape[0]
+    torch.manual_seed(1)
+    hidden = torch.randn(4, 7, plain.weight.shape[1])
+    with torch.inference_mode():
+        exact, shortlisted = plain(hidden), fast(hidden)
+        # The best token and its logit are float32's; the rest are within float16's rounding.
+        assert torch.equal(shortlisted.argmax(-1), exact.argmax(-1))
+        torch.testing.assert_close(shortlisted.max(-1).values, exact.max(-1).values, rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(shortlisted, exact, rtol=0, atol=1e-2)
+        inputs = tokenizer(TEXTS[0], return_tensors="pt")
+        greedy = {"max_new_tokens": 20, "do_sample": False, "pad_token_id": tokenizer.pad_token_id}
+        before = model.generate(**inputs, **greedy)
+        model.set_output_embeddings(fast)
+        after = model.generate(**inputs, **greedy)
+    assert torch.equal(before, after)
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
