@@ -154,3 +154,27 @@ def test_bundled_gemma_summarizes_the_examples(shared_articles, embedder):
     summary = summarize.summarize(sources, CheckSettings(mode="abstractive", summary_sentences=2), index)
     assert re.search(r"[A-Z][^.!?]{10,}[.!?]", summary), summary
     assert re.search(r"Putin|Assad|Syria|Russia", summary), summary
+
+
+@pytest.mark.slow
+def test_bundled_gemma_writes_the_same_summary_with_the_shortlist_head(shared_articles, embedder):
+    import torch
+
+    sources = pipeline.load_sources([str(p) for p in shared_articles.values()], CheckSettings())
+    index = retrieve.EvidenceIndex(sources, embedder)
+    settings = CheckSettings(mode="abstractive", summary_sentences=2)
+    _, model = models.get_llm(settings.llm)
+    shortlisted = model.get_output_embeddings()
+    assert type(shortlisted).__name__ == "ShortlistHead"
+    plain = torch.nn.Linear(shortlisted.weight.shape[1], shortlisted.weight.shape[0], bias=False)
+    plain.weight = shortlisted.weight  # the float32 layer itself, as loaded
+    summarizer = summarize.get_summarizer(settings, index.embeddings)
+    prompt, _ = summarizer.build_prompt(sources)
+    with_shortlist = summarizer.generate(prompt, max_new_tokens=70)
+    model.set_output_embeddings(plain)
+    try:
+        with_float32 = summarizer.generate(prompt, max_new_tokens=70)
+    finally:
+        model.set_output_embeddings(shortlisted)
+    assert with_shortlist == with_float32
+    assert len(with_shortlist.split()) > 20  # a real continuation, not an early stop
