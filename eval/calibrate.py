@@ -113,17 +113,24 @@ def _fit(bags, rounds: int = 3):
     return model
 
 
+def _claim_probabilities(model, bags) -> list[list[float]]:
+    """Each summary's claim probabilities, with the verifier's veto applied as in factaid."""
+    probabilities = []
+    for _, claims in bags:
+        raw = model.predict_proba(np.array(claims))[:, 1] if claims else []
+        vetoes = [VETO_SCALE if vetoed(dict(zip(FEATURES, c))) else 1.0 for c in claims]
+        probabilities.append([float(p * v) for p, v in zip(raw, vetoes)])
+    return probabilities
+
+
+def _aggregated(probabilities: list[list[float]], aggregate: str) -> np.ndarray:
+    """One score per summary (0 for a summary without claims)."""
+    return np.array([AGGREGATORS[aggregate](p) if p else 0.0 for p in probabilities])
+
+
 def _summary_scores(model, bags, aggregate: str) -> np.ndarray:
     """Claim probabilities, with the verifier's veto applied as in factaid, aggregated per summary."""
-    scores = []
-    for _, claims in bags:
-        if not claims:
-            scores.append(0.0)
-            continue
-        probabilities = model.predict_proba(np.array(claims))[:, 1]
-        vetoes = [VETO_SCALE if vetoed(dict(zip(FEATURES, c))) else 1.0 for c in claims]
-        scores.append(AGGREGATORS[aggregate]([p * v for p, v in zip(probabilities, vetoes)]))
-    return np.array(scores)
+    return _aggregated(_claim_probabilities(model, bags), aggregate)
 
 
 def _best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
@@ -150,30 +157,43 @@ def cross_validated(
     summary score (threshold tuned on the training folds of the same file, as ``python -m eval
     consistency --tune`` does), and the support rates of faithful and wrong items when every claim must
     reach the pooled cautious threshold."""
+    return cross_validated_by_aggregate(bags, groups, folds, (aggregate,))[aggregate]
+
+
+def cross_validated_by_aggregate(
+    bags, groups: list[str], folds: int, aggregates: tuple[str, ...]
+) -> dict[str, dict[str, dict[str, float]]]:
+    """``cross_validated``'s figures for each way of aggregating claims, from the same fitted folds."""
     labels, names = np.array([label for label, _ in bags]), np.array(groups)
     order = np.random.default_rng(0).permutation(len(bags))
-    scores = np.zeros(len(bags))
-    balanced, cautious = np.zeros(len(bags), dtype=bool), np.zeros(len(bags), dtype=bool)
+    scores = {a: np.zeros(len(bags)) for a in aggregates}
+    balanced = {a: np.zeros(len(bags), dtype=bool) for a in aggregates}
+    cautious = np.zeros(len(bags), dtype=bool)
     for fold in range(folds):
         test = order[fold::folds]
         train = np.setdiff1d(order, test)
         model = _fit([bags[i] for i in train])
-        held_out_bags, train_bags = [bags[i] for i in test], [bags[i] for i in train]
-        weakest = _summary_scores(model, train_bags, CLAIM_AGGREGATE)
-        cautious[test] = _summary_scores(model, held_out_bags, CLAIM_AGGREGATE) >= _cautious_threshold(
-            labels[train], weakest
+        held_out = _claim_probabilities(model, [bags[i] for i in test])
+        trained = _claim_probabilities(model, [bags[i] for i in train])
+        cautious[test] = _aggregated(held_out, CLAIM_AGGREGATE) >= _cautious_threshold(
+            labels[train], _aggregated(trained, CLAIM_AGGREGATE)
         )
-        train_scores = _summary_scores(model, train_bags, aggregate)
-        scores[test] = _summary_scores(model, held_out_bags, aggregate)
-        # The SummaC protocol tunes the balanced-accuracy threshold per benchmark, on its own dev rows.
-        for name in set(names[test]):
-            own = names[train] == name
-            threshold = _best_threshold(labels[train][own], train_scores[own])
-            held_out = test[names[test] == name]
-            balanced[held_out] = scores[held_out] >= threshold
+        for aggregate in aggregates:
+            train_scores = _aggregated(trained, aggregate)
+            scores[aggregate][test] = _aggregated(held_out, aggregate)
+            # The SummaC protocol tunes the balanced-accuracy threshold per benchmark, on its own dev rows.
+            for name in set(names[test]):
+                own = names[train] == name
+                threshold = _best_threshold(labels[train][own], train_scores[own])
+                rows = test[names[test] == name]
+                balanced[aggregate][rows] = scores[aggregate][rows] >= threshold
+    masks = [*((g, names == g) for g in dict.fromkeys(groups)), ("all", names == names)]
     return {
-        name: _figures(labels[mask], scores[mask], balanced[mask], cautious[mask])
-        for name, mask in [*((g, names == g) for g in dict.fromkeys(groups)), ("all", names == names)]
+        a: {
+            name: _figures(labels[mask], scores[a][mask], balanced[a][mask], cautious[mask])
+            for name, mask in masks
+        }
+        for a in aggregates
     }
 
 
@@ -220,10 +240,11 @@ def main(argv: list[str] | None = None) -> int:
             for name, (faithful, wrong) in signal_rates(per_file[path]).items():
                 print(f"{path.name:24s} {name:16s} fires in {faithful:.0%} of faithful, {wrong:.0%} of wrong")
     groups = [path.name for path in files for _ in per_file[path]]
-    figures = cross_validated(bags, groups)
     # The summary score's aggregate was chosen by these held-out figures: show the other one beside it.
     other = next(name for name in AGGREGATORS if name != SUMMARY_AGGREGATE)
-    for name, v in cross_validated(bags, groups, aggregate=other).items():
+    by_aggregate = cross_validated_by_aggregate(bags, groups, 5, (SUMMARY_AGGREGATE, other))
+    figures = by_aggregate[SUMMARY_AGGREGATE]
+    for name, v in by_aggregate[other].items():
         auc, balanced = v["auc"], v["balanced_accuracy"]
         print(f"{name:24s} 5-fold CV, {other} over claims: AUC {auc:.3f}, balanced accuracy {balanced:.3f}")
     model = _fit(bags)

@@ -57,30 +57,28 @@ def signals(results: list[dict], aggregate: metrics.Aggregator) -> dict[str, tup
 def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
     aggregate_name = args.aggregate or metrics.SUMMARY_AGGREGATE
     aggregate = metrics.AGGREGATORS[aggregate_name]
-    measured = signals(results, aggregate)
     tuned = signals(tune_results, aggregate) if tune_results is not None else None
     package = common.package_threshold("summary") if tuned is None else None
-    table = [
-        common.signal_row(
-            name,
-            *measured[name],
-            threshold=package if name == "factaid" else None,
-            tune=tuned[name] if tuned else None,
-        )
-        for name in measured
-    ]
-    tables = {"Consistency (label 1 = consistent)": table}
-    subsets = sorted({r.get("dataset") for r in results} - {None})
-    if len(subsets) > 1:
-        tables["By subset (the rows' `dataset` field)"] = [
+
+    def table(rows: list[dict], suffix: str = "") -> list[dict]:
+        return [
             common.signal_row(
-                f"{name} · {subset}",
-                *signals([r for r in results if r.get("dataset") == subset], aggregate)[name],
+                name + suffix,
+                labels,
+                scores,
                 threshold=package if name == "factaid" else None,
                 tune=tuned[name] if tuned else None,
             )
+            for name, (labels, scores) in signals(rows, aggregate).items()
+        ]
+
+    tables = {"Consistency (label 1 = consistent)": table(results)}
+    subsets = sorted({r.get("dataset") for r in results} - {None})
+    if len(subsets) > 1:
+        tables["By subset (the rows' `dataset` field)"] = [
+            line
             for subset in subsets
-            for name in measured
+            for line in table([r for r in results if r.get("dataset") == subset], f" · {subset}")
         ]
     return {
         "rows": len(results),

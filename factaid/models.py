@@ -435,6 +435,8 @@ def get_llm(name: str = "gemma-270m") -> tuple:
     Bundled models are dequantized to fp32 once (~60 s) into ``cache_dir()`` and reload from there
     (~10 s); they never touch a hub. Any other name is a folder on disk or, with a network, a hub id.
     """
+    import torch
+
     with _lock:
         torch_threads()
         if name in _GGUF_SOURCES:
@@ -454,8 +456,6 @@ def get_llm(name: str = "gemma-270m") -> tuple:
             hint = "give a folder with config.json and the weights or, with a network, a hub id"
             tokenizer, model = _load_checked(path, local=local, hint=hint)
         model.eval()
-        import torch
-
         head = model.get_output_embeddings()
         if isinstance(head, torch.nn.Linear) and head.weight.dtype == torch.float32:
             model.set_output_embeddings(shortlist_head(head))

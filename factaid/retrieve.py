@@ -19,6 +19,7 @@ the number of sentences: no model call per (claim, sentence) pair.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +54,7 @@ class SourceTerms:
     idf: dict[str, float]
 
 
-def source_terms(sentence_terms: list[list[str]]) -> SourceTerms:
+def source_terms(sentence_terms: Sequence[Sequence[str]]) -> SourceTerms:
     from rank_bm25 import BM25Okapi
 
     if not sentence_terms:
@@ -140,8 +141,7 @@ class EvidenceIndex:
         index alone never needs them)."""
         if not self._terms:
             for source in self.sources:
-                terms = content_terms([s.text for s in source.sentences])
-                self._terms[source.id] = source_terms([list(t) for t in terms])
+                self._terms[source.id] = source_terms(content_terms([s.text for s in source.sentences]))
         return self._terms
 
     def search(self, claim_texts: list[str], top_k: int = 3) -> list[dict[str, list[Evidence]]]:
