@@ -74,9 +74,10 @@ class Facts:
     names: list[str] = field(default_factory=list)  # entity texts, lower-cased
     negated: bool = False
     negated_phrases: list[set[str]] = field(default_factory=list)  # "not from the regime" -> {regime}
-    polarity: dict[str, bool] = field(default_factory=dict)  # verb lemma -> negated?
+    polarity: dict[str, set[bool]] = field(default_factory=dict)  # verb lemma -> negated where it occurs
     roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> names in its subject
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
+    letters: str = ""  # see letters()
 
 
 def _word_value(word: str) -> float | None:
@@ -211,6 +212,15 @@ def subject_of(verb) -> set[str] | None:
     return _words(head.subtree if head.dep_ in _SUBJECT_DEPS else [head]) or None
 
 
+def _actor(subject):
+    """Who does it: the subject, or in the passive ("McCoy will be presented with it by Wright") the agent."""
+    if subject is None or subject.dep_ != "nsubjpass":
+        return subject
+    agents = (t for a in subject.head.children if a.dep_ == "agent" for t in a.children if t.dep_ == "pobj")
+    agent = next(agents, None)
+    return None if agent is None or agent.lower_ in _PRONOUNS else agent
+
+
 def _is_name(token) -> bool:
     return token.pos_ == "PROPN" or token.ent_type_ in NAME_TYPES
 
@@ -222,7 +232,7 @@ def roles(doc) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for token in doc:
         if token.pos_ == "VERB" and token.lemma_.lower() not in {"say", "tell", "be", "have"}:
-            head = subject_token(token)
+            head = _actor(subject_token(token))
             if head is None or not _is_name(head):
                 continue
             named = {t.lower_ for t in head.subtree if t.is_alpha and not t.is_stop and _is_name(t)}
@@ -231,13 +241,14 @@ def roles(doc) -> dict[str, set[str]]:
     return found
 
 
-def polarity(doc) -> dict[str, bool]:
-    """Verb lemma -> whether it is negated ("was not damaged" -> damage: True)."""
-    found: dict[str, bool] = {}
+def polarity(doc) -> dict[str, set[bool]]:
+    """Verb lemma -> whether each of its uses is negated ("was not damaged" -> damage: {True}). Both
+    when a sentence has both ("was last seen on Saturday and has not been seen since")."""
+    found: dict[str, set[bool]] = {}
     for token in doc:
         if token.pos_ == "VERB" or (token.pos_ == "AUX" and token.dep_ == "ROOT"):
             negated = any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for c in token.children)
-            found[token.lemma_.lower()] = found.get(token.lemma_.lower(), False) or negated
+            found.setdefault(token.lemma_.lower(), set()).add(negated)
     return found
 
 
@@ -279,7 +290,14 @@ def facts_of(doc) -> Facts:
         polarity=polarity(doc),
         roles=roles(doc),
         objects=objects(doc),
+        letters=letters(doc.text),
     )
+
+
+def letters(text: str) -> str:
+    """Letters and digits only, lower-cased: the same words match whatever their spacing and punctuation
+    ("has n't" and "hasn't", "` sugar bear '" and "'Sugar Bear'")."""
+    return "".join(c for c in text.lower() if c.isalnum())
 
 
 def same_word(a: str, b: str) -> bool:

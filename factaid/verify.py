@@ -93,6 +93,7 @@ class SourceView:
     lemmas: set[str]
     values: list[float]
     dates: set[str]
+    letters: str
 
     @classmethod
     def of(cls, source: Source) -> SourceView:
@@ -104,6 +105,7 @@ class SourceView:
             set().union(*(f.lemmas for f in facts)),
             [q.value for f in facts for q in f.quantities],
             set().union(*(f.dates for f in facts)),
+            F.letters(source.text),
         )
 
 
@@ -165,12 +167,13 @@ def _swaps(
 
 
 def _flips(claim: F.Facts, related: list[F.Facts]) -> bool:
-    """Whether a related sentence negates a verb the claim affirms, or affirms one the claim negates."""
-    return any(
-        claim.polarity[verb] != facts.polarity[verb]
-        for facts in related
-        for verb in claim.polarity.keys() & facts.polarity.keys()
-    )
+    """Whether the related sentences negate a verb the claim affirms, or affirm one the claim negates,
+    and none uses it as the claim does (a source may say both "was seen" and "has not been seen since")."""
+    for verb, uses in claim.polarity.items():
+        there = set().union(*(facts.polarity.get(verb, set()) for facts in related))
+        if len(uses) == 1 and there and not uses & there:
+            return True
+    return False
 
 
 def _denies(claim: F.Facts, window: list[F.Facts], similarities: list[float]) -> bool:
@@ -212,9 +215,16 @@ def claim_features(
     related = [f for f, similarity in zip(window, similarities) if similarity >= RELATED]
     # The same verb with named actors is alignment enough: a looser bar than for negation.
     nearby = [f for f, similarity in zip(window, similarities) if similarity >= NEARBY]
-    negation_flip = int(_flips(claim, related) or _denies(claim, window, similarities))
+    # A claim the source states word for word is not contradicted by how the source's sentences parse:
+    # in run-on sentences (captions glued to the text) a verb gets a subject or a "not" from another clause.
+    verbatim = bool(claim.letters) and claim.letters in view.letters
+    negation_flip = int(not verbatim and (_flips(claim, related) or _denies(claim, window, similarities)))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
+    subject_swap = object_swap = 0
+    if not verbatim:
+        subject_swap = _swaps(claim.roles, [f.roles for f in nearby], "does", view, reasons)
+        object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
     if checker < CHECKER_DOUBTS:
         reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {
@@ -229,10 +239,8 @@ def claim_features(
         "date_mismatch": float(date_mismatch),
         "date_missing": float(date_missing),
         "negation_flip": float(negation_flip),
-        "subject_swap": float(_swaps(claim.roles, [f.roles for f in nearby], "does", view, reasons)),
-        "object_swap": float(
-            _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
-        ),
+        "subject_swap": float(subject_swap),
+        "object_swap": float(object_swap),
         "checker": checker,
     }
     return features, reasons

@@ -127,6 +127,20 @@ def test_swapped_actor_changes_roles(nlp) -> None:
     assert holm.objects == lind.objects == {"approve": {"plan"}}
 
 
+def test_the_actor_of_a_passive_verb_is_its_agent(nlp) -> None:
+    """ "Ann Lee will be presented with it by Tom Hardy": Tom Hardy presents, Ann Lee is presented."""
+    passive = F.facts_of(nlp("Ann Lee will be presented with the award by Tom Hardy at the gala."))
+    active = F.facts_of(nlp("Tom Hardy will present Ann Lee with the award at the gala."))
+    assert passive.roles["present"] == active.roles["present"] == {"tom", "hardy"}
+    assert "approve" not in F.facts_of(nlp("Anna Holm's plan was approved on Monday.")).roles
+
+
+def test_polarity_keeps_every_use_of_a_verb(nlp) -> None:
+    facts = F.facts_of(nlp("Anna Berg was last seen on Saturday and has not been seen since."))
+    assert facts.polarity["see"] == {False, True}
+    assert F.facts_of(nlp("The lighthouse was not damaged.")).polarity["damage"] == {True}
+
+
 def test_only_named_actors_have_roles(nlp) -> None:
     """Common-noun subjects differ between faithful paraphrases ("the body" / "the council")."""
     assert F.facts_of(nlp("The council approved the plan.")).roles == {}

@@ -5,7 +5,9 @@ A failing case is never weakened: it stays as a strict xfail whose message carri
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -170,6 +172,67 @@ def test_swapped_named_actor_is_contradicted(embedder) -> None:
     assert claim.label == "contradicted", diagnosis(report, claim, embedder)
     assert claim.support[0].signals["subject_swap"] == 1
     assert any("anna holm does 'approve', not lind peter" in r for r in claim.reasons), claim.reasons
+
+
+def test_passive_evidence_does_not_swap_the_actor(embedder) -> None:
+    document = "Ann Lee will be presented with the award by Tom Hardy at the gala in Leeds. Tickets sold out."
+    faithful, swapped = (
+        "Tom Hardy will present Ann Lee with the award.",
+        "Ann Lee will present Tom Hardy with the award.",
+    )
+    report = factaid.check([document], summary=f"{faithful} {swapped}")
+    assert claim_of(report, faithful).support[0].signals["subject_swap"] == 0
+    assert claim_of(report, faithful).label == "supported", diagnosis(
+        report, claim_of(report, faithful), embedder
+    )
+    assert claim_of(report, swapped).support[0].signals["subject_swap"] == 1
+    assert claim_of(report, swapped).label == "contradicted"
+
+
+def test_a_verb_the_source_both_affirms_and_negates_is_no_flip(embedder) -> None:
+    """The source says she was seen and later not seen: the claim that she was seen is its own words."""
+    document = (
+        "Anna Berg was last seen on Saturday at her brother's home in Lund. "
+        "Since then Anna Berg has not been seen by her family, police said."
+    )
+    claim = "Anna Berg was last seen on Saturday at her brother's home in Lund."
+    report = factaid.check([document], summary=claim)
+    found = report.claims[0].support[0].signals
+    assert found["negation_flip"] == 0, diagnosis(report, report.claims[0], embedder)
+    assert report.claims[0].label == "supported", diagnosis(report, report.claims[0], embedder)
+
+
+FRANK_DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "frank_valid.jsonl"
+
+
+@pytest.fixture(scope="module")
+def frank_rows() -> dict[str, dict]:
+    """FRANK's dev rows (../shared/data, read at run time), by id."""
+    if not FRANK_DEV.is_file():
+        pytest.skip(f"{FRANK_DEV} not found")
+    with FRANK_DEV.open(encoding="utf-8") as lines:
+        return {row["id"]: row for row in map(json.loads, lines)}
+
+
+@pytest.mark.parametrize(
+    "row_id",
+    [
+        "frank-73d480fb4ac1f27ccbd502cfeb1d3c9f6fcda745-bert_sum",  # "was last seen", "has n't been seen since"
+        "frank-4511bb7f000f7781a94fd4ee9acc88b65a984cd6-bert_sum",
+        "frank-6009e3e47232dca9ecaf3b88c4a55897695d1781-bart",
+        "frank-f294356d3cca1cfeb00f9e8bea4c197e7bf32b3e-pgn",
+    ],
+)
+def test_claims_the_document_states_word_for_word_are_not_contradicted(frank_rows, embedder, row_id) -> None:
+    """Consistent summaries whose claims copy the document: the parse of a run-on source sentence gave
+    their verbs another subject or a "not" from a neighbouring clause."""
+    row = frank_rows[row_id]
+    assert row["label"] == 1
+    report = factaid.check([row["document"]], summary=row["summary"])
+    copied = [c for c in report.claims if F.letters(c.text) in F.letters(row["document"])]
+    assert copied, [c.text for c in report.claims]
+    for claim in copied:
+        assert claim.label != "contradicted", diagnosis(report, claim, embedder)
 
 
 @pytest.mark.parametrize("key", ["faithful", "faithful_numbers", "faithful_workers", "faithful_negated"])
