@@ -217,7 +217,7 @@ def frank_rows() -> dict[str, dict]:
 @pytest.mark.parametrize(
     "row_id",
     [
-        "frank-73d480fb4ac1f27ccbd502cfeb1d3c9f6fcda745-bert_sum",  # "was last seen", "has n't been seen since"
+        "frank-73d480fb4ac1f27ccbd502cfeb1d3c9f6fcda745-bert_sum",  # seen, and not seen since
         "frank-4511bb7f000f7781a94fd4ee9acc88b65a984cd6-bert_sum",
         "frank-6009e3e47232dca9ecaf3b88c4a55897695d1781-bart",
         "frank-f294356d3cca1cfeb00f9e8bea4c197e7bf32b3e-pgn",
