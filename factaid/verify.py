@@ -58,7 +58,7 @@ class Calibration:
     weights: dict[str, float]
     bias: float
     threshold: float  # claim supported when its probability reaches this
-    summary_threshold: float  # summary consistent when its weakest claim reaches this
+    summary_threshold: float  # summary consistent when the mean of its claims' probabilities reaches this
     provenance: dict = field(default_factory=dict)
 
     def probability(self, features: dict[str, float]) -> float:
