@@ -45,12 +45,20 @@ def score_row(row: dict, options: dict) -> dict:
     return result
 
 
-def signals(results: list[dict], aggregate: metrics.Aggregator) -> dict[str, tuple[list[int], list[float]]]:
-    """(labels, scores) per signal; factaid's covers the rows whose summary had claims."""
+def signals(results: list[dict], aggregate: metrics.Aggregator) -> dict[str, tuple[list, list, list]]:
+    """(labels, scores, subsets) per signal; factaid's cover the rows whose summary had claims."""
     checked = [r for r in results if r.get("claim_scores")]
     return {
-        "factaid": ([r["label"] for r in checked], [aggregate(r["claim_scores"]) for r in checked]),
-        "word overlap (floor)": ([r["label"] for r in results], [r["overlap"] for r in results]),
+        "factaid": (
+            [r["label"] for r in checked],
+            [aggregate(r["claim_scores"]) for r in checked],
+            [str(r.get("dataset")) for r in checked],
+        ),
+        "word overlap (floor)": (
+            [r["label"] for r in results],
+            [r["overlap"] for r in results],
+            [str(r.get("dataset")) for r in results],
+        ),
     }
 
 
@@ -67,9 +75,9 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
                 labels,
                 scores,
                 threshold=package if name == "factaid" else None,
-                tune=tuned[name] if tuned else None,
+                tune=tuned[name][:2] if tuned else None,
             )
-            for name, (labels, scores) in signals(rows, aggregate).items()
+            for name, (labels, scores, _) in signals(rows, aggregate).items()
         ]
 
     tables = {"Consistency (label 1 = consistent)": table(results)}
@@ -79,6 +87,15 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
             line
             for subset in subsets
             for line in table([r for r in results if r.get("dataset") == subset], f" · {subset}")
+        ]
+        # How far a score could go by knowing the subset: one threshold per subset, tuned in-sample.
+        tables["Whole file, one threshold per subset (in-sample upper bound)"] = [
+            {
+                "signal": name,
+                "n": len(labels),
+                "bal_acc": metrics.best_balanced_accuracy_by_group(labels, scores, subsets_of_rows),
+            }
+            for name, (labels, scores, subsets_of_rows) in signals(results, aggregate).items()
         ]
     return {
         "rows": len(results),

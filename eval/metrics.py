@@ -78,6 +78,29 @@ def best_threshold(labels: Sequence[int], scores: Sequence[float]) -> float:
     return threshold
 
 
+def best_balanced_accuracy_by_group(
+    labels: Sequence[int], scores: Sequence[float], groups: Sequence[str]
+) -> float | None:
+    """The whole set's best balanced accuracy when each group (a file's subsets) gets its own threshold:
+    an in-sample upper bound on what the score can reach by also knowing the group.
+
+    Balanced accuracy is (TP / P + TN / N) / 2 over the whole set, a sum over groups, so each group's
+    threshold is chosen on its own to maximise its share TP_g / P + TN_g / N.
+    """
+    labels_, scores_, groups_ = np.asarray(labels), np.asarray(scores, dtype=float), np.asarray(groups)
+    positives, negatives = int(labels_.sum()), int((labels_ == 0).sum())
+    if not positives or not negatives:
+        return None
+    total = 0.0
+    for group in np.unique(groups_):
+        y, s = labels_[groups_ == group], scores_[groups_ == group]
+        candidates = np.append(np.unique(s), np.inf)  # inf: predict every row negative
+        predicted = s[None, :] >= candidates[:, None]
+        shares = (predicted & (y == 1)).sum(1) / positives + (~predicted & (y == 0)).sum(1) / negatives
+        total += float(shares.max())
+    return total / 2
+
+
 def hit_at_k(ranked: Sequence[int], gold_sets: Iterable[Iterable[int]], k: int) -> bool:
     """At least one gold sentence (from any gold set) among the top k."""
     top = set(ranked[:k])

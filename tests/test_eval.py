@@ -54,6 +54,24 @@ def test_best_threshold_maximises_balanced_accuracy_on_an_imbalanced_set():
     assert metrics.balanced_accuracy(labels, scores, threshold) == pytest.approx((1 + 5 / 6) / 2)
 
 
+def test_best_balanced_accuracy_with_a_threshold_per_group_by_hand():
+    labels = [1, 0, 1, 0, 0, 0]
+    scores = [0.9, 0.2, 0.3, 0.8, 0.1, 0.5]
+    groups = ["a", "a", "b", "b", "b", "b"]
+    # One threshold for all: at 0.9 TPR 1/2, TNR 4/4 -> 0.75 is the best.
+    assert metrics.balanced_accuracy(labels, scores, metrics.best_threshold(labels, scores)) == 0.75
+    # Per group: a's best share is TP 1, TN 1 (at 0.9): 1/2 + 1/4; b's is TP 1, TN 1 (at 0.3) or TP 0,
+    # TN 3 (above all): 3/4 either way. (3/4 + 3/4) / 2: no gain when the groups rank alike.
+    assert metrics.best_balanced_accuracy_by_group(labels, scores, groups) == 0.75
+    # Group a's scores sit lower than b's: now a threshold per group gains.
+    scores = [0.4, 0.2, 0.7, 0.8, 0.1, 0.5]
+    # One threshold: 0.4 -> TP 2, TN 2 (0.2, 0.1) -> (1 + 1/2) / 2 = 0.75; 0.7 -> TP 1, TN 3 -> 0.625.
+    assert metrics.balanced_accuracy(labels, scores, metrics.best_threshold(labels, scores)) == 0.75
+    # Per group: a at 0.4 (TP 1, TN 1); b at 0.7 (TP 1, TN 2: 0.1 and 0.5): (2/2 + 3/4) / 2.
+    assert metrics.best_balanced_accuracy_by_group(labels, scores, groups) == 0.875
+    assert metrics.best_balanced_accuracy_by_group([1, 1], [0.2, 0.3], ["a", "b"]) is None
+
+
 def test_hit_and_complete_at_k_by_hand():
     ranked, gold = [4, 2, 7, 1, 0], [[2, 3], [7, 1]]
     assert [metrics.hit_at_k(ranked, gold, k) for k in (1, 3, 5)] == [False, True, True]
@@ -285,6 +303,9 @@ def test_consistency_reports_each_subset_of_a_mixed_file(tmp_path):
     assert all(line["n"] == 4 for line in by_subset.values())
     # The faithful summaries copy the document's words; the others bring "mayor" and "rejected".
     assert by_subset["word overlap (floor) · xsum"]["auc"] == 1.0
+    (bound,) = [t for t in found["tables"] if t.startswith("Whole file, one threshold per subset")]
+    # Overlap separates each subset perfectly, so with a threshold per subset it is perfect on the file.
+    assert {line["signal"]: line["bal_acc"] for line in found["tables"][bound]}["word overlap (floor)"] == 1.0
 
 
 _NEWS = (
