@@ -346,9 +346,9 @@ class Verifier:
         scores = self.nli.score([p for p, _, _ in pairs], [c for _, c, _ in pairs])
         for (_, _, support), (entail, contra) in zip(pairs, scores):
             support.score = round((support.score + entail) / 2, 4)
-            if support.score >= self.threshold:
-                support.label = "supported"
-            elif contra > max(entail, 0.5):
+            # The same rule as without NLI (a conflicting fact still vetoes support), then its contradiction.
+            support.label = _label(support.score, self.threshold, support.signals)
+            if support.label == "unsupported" and contra > max(entail, 0.5):
                 support.label = "contradicted"
                 support.reasons.append(
                     f"the NLI model finds {support.source_id} contradicts it ({contra:.2f})"

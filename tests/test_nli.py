@@ -28,21 +28,41 @@ def base_report(embedder, nlp) -> factaid.Report:
     return factaid.check([DOCUMENT], summary=SUMMARY)
 
 
-@pytest.mark.parametrize("bias", [(4.0, 0.0, 0.0), (0.0, 0.0, 4.0)], ids=["entails", "contradicts"])
-def test_nli_probability_joins_every_source_score(tmp_path, base_report, make_classifier, bias):
+def _expected_label(score: float, threshold: float, base, entail: float, contra: float) -> str:
+    if verify.vetoed(base.signals):  # a conflicting number, date, negation or actor
+        return "contradicted"
+    if score >= threshold:
+        return "supported"
+    return "contradicted" if contra > max(entail, 0.5) else "unsupported"
+
+
+@pytest.mark.parametrize(
+    ("bias", "threshold", "first_label"),
+    [
+        ((4.0, 0.0, 0.0), None, "supported"),
+        ((0.0, 4.0, 0.0), None, "unsupported"),  # a neutral model pulls the faithful claim below
+        ((0.0, 0.0, 4.0), None, "contradicted"),
+        ((4.0, 0.0, 0.0), 0.3, "supported"),
+    ],
+    ids=["entails", "neutral", "contradicts", "entails-low-threshold"],
+)
+def test_nli_probability_joins_every_source_score(
+    tmp_path, base_report, make_classifier, bias, threshold, first_label
+):
     folder = make_classifier(tmp_path / "nli", bias=bias)
-    report = factaid.check([DOCUMENT], summary=SUMMARY, settings=CheckSettings(nli=str(folder)))
+    settings = CheckSettings(nli=str(folder), supported_threshold=threshold)
+    report = factaid.check([DOCUMENT], summary=SUMMARY, settings=settings)
     entail, _, contra = _softmax(bias)
-    threshold = verify.load_calibration().threshold
+    threshold = verify.load_calibration().threshold if threshold is None else threshold
     assert [c.text for c in report.claims] == [c.text for c in base_report.claims]
     for claim, before in zip(report.claims, base_report.claims, strict=True):
         support, base = claim.support[0], before.support[0]
         assert support.score == pytest.approx((base.score + entail) / 2, abs=1e-3)
-        if support.score >= threshold:
-            assert support.label == "supported"
-        elif contra > 0.5:
-            assert support.label == "contradicted"
+        assert support.label == _expected_label(support.score, threshold, base, entail, contra)
+        if support.label == "contradicted" and not verify.vetoed(base.signals):
             assert any("NLI model" in reason for reason in support.reasons)
+    # The document's 3 million euros veto "9 million" whatever the NLI model says, at any threshold.
+    assert [c.support[0].label for c in report.claims] == [first_label, "contradicted"]
 
 
 def test_nli_model_is_loaded_once_per_process(tmp_path, make_classifier):
