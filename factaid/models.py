@@ -273,6 +273,14 @@ _FROZEN = (
     *(f"bert.encoder.layer.{i}." for i in range(CHECKER_FROZEN_LAYERS)),
 )
 _CHECKER_LABELS = {0: "unsupported", 1: "supported"}
+# MiniLM's configuration, changed into the checker's: fewer layers, a two-label head.
+_CHECKER_CONFIG = {
+    "num_labels": 2,
+    "num_hidden_layers": CHECKER_LAYERS,
+    "id2label": _CHECKER_LABELS,
+    "label2id": {v: k for k, v in _CHECKER_LABELS.items()},
+    "trust_remote_code": False,
+}
 
 
 def new_checker():
@@ -282,14 +290,7 @@ def new_checker():
 
     base = _embedder_path("minilm")
     tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
-    model = BertForSequenceClassification.from_pretrained(
-        base,
-        num_labels=2,
-        num_hidden_layers=CHECKER_LAYERS,
-        id2label=_CHECKER_LABELS,
-        label2id={v: k for k, v in _CHECKER_LABELS.items()},
-        trust_remote_code=False,
-    )
+    model = BertForSequenceClassification.from_pretrained(base, **_CHECKER_CONFIG)
     for name, parameter in model.named_parameters():
         parameter.requires_grad = not name.startswith(_FROZEN)
     return tokenizer, model
@@ -318,14 +319,7 @@ def get_checker() -> NLIModel:
         from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
 
         base = _embedder_path("minilm")
-        config = AutoConfig.from_pretrained(
-            base,
-            num_labels=2,
-            num_hidden_layers=CHECKER_LAYERS,
-            id2label=_CHECKER_LABELS,
-            trust_remote_code=False,
-        )
-        model = BertForSequenceClassification(config)
+        model = BertForSequenceClassification(AutoConfig.from_pretrained(base, **_CHECKER_CONFIG))
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
         minilm = load_file(str(Path(base) / "model.safetensors"))
         state.update({f"bert.{k}": v for k, v in minilm.items() if f"bert.{k}".startswith(_FROZEN)})
