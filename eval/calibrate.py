@@ -37,7 +37,7 @@ from .runner import load_done, read_jsonl
 MAX_FALSE_SUPPORT = 0.10
 SCORE_FEATURES = ("similarity", "window_coverage", "source_coverage", "checker")  # not counts: no rate
 SIGNAL_CODE = ("ingest.py", "sentences.py", "claims.py", "retrieve.py", "facts.py", "verify.py")
-SIGNAL_MODELS = ("checker/model.safetensors",)
+SIGNAL_DATA = ("checker/model.safetensors", "opposites.txt")  # what the signal code reads
 RUNS = Path(__file__).resolve().parent / "runs" / "signals"
 PACKAGE_FILE = Path(factaid.__file__).resolve().parent / "calibration.json"
 
@@ -59,7 +59,7 @@ def signals_fingerprint() -> str:
     """A hash of the code that computes the signals, so a cache never outlives a change to it."""
     package = Path(factaid.__file__).resolve().parent
     digest = hashlib.blake2b(digest_size=4)
-    for name in (*SIGNAL_CODE, *SIGNAL_MODELS):
+    for name in (*SIGNAL_CODE, *SIGNAL_DATA):
         digest.update((package / name).read_bytes())
     return digest.hexdigest()
 

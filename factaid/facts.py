@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 
 from . import models
 
@@ -63,6 +64,15 @@ class Quantity:
     text: str
 
 
+@dataclass(frozen=True)
+class Predicate:
+    """A verb or adjective that has opposites ("approve", "high"), and what it is said of."""
+
+    lemma: str
+    negated: bool
+    arguments: frozenset[str]  # lemmas of its subject's and object's heads, or of the noun it describes
+
+
 @dataclass
 class Facts:
     """What one sentence (or claim) asserts, in comparable form."""
@@ -77,6 +87,7 @@ class Facts:
     polarity: dict[str, set[bool]] = field(default_factory=dict)  # verb lemma -> negated where it occurs
     roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> names in its subject
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
+    predicates: list[Predicate] = field(default_factory=list)  # words with opposites, see opposites()
     letters: str = ""  # see letters()
 
 
@@ -265,6 +276,51 @@ def objects(doc) -> dict[str, set[str]]:
     return found
 
 
+@lru_cache(maxsize=1)
+def opposites() -> dict[str, frozenset[str]]:
+    """Lemma -> its opposites, read from the package's opposites.txt ("approve" -> reject, refuse, ...)."""
+    found: dict[str, frozenset[str]] = {}
+    text = resources.files("factaid").joinpath("opposites.txt").read_text("utf-8")
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        sides = [frozenset(side.split()) for side in line.split("|")]
+        if len(sides) != 2 or not all(sides):
+            raise ValueError(f"opposites.txt line {number}: expected 'words | opposite words', got {line!r}")
+        for words, others in (sides, sides[::-1]):
+            for word in words:
+                found[word] = found.get(word, frozenset()) | others
+    return found
+
+
+def _head_lemma(token) -> str | None:
+    return None if token is None or token.lower_ in _PRONOUNS else token.lemma_.lower()
+
+
+def predicates(doc) -> list[Predicate]:
+    """Verbs and adjectives that have opposites, each with what it is said of: the heads of a verb's
+    subject and direct object, the noun an adjective describes or the subject it is said of."""
+    found = []
+    for token in doc:
+        lemma = token.lemma_.lower()
+        if token.pos_ not in {"VERB", "ADJ"} or lemma not in opposites():
+            continue
+        if token.pos_ == "ADJ" and token.dep_ == "amod":
+            arguments = {_head_lemma(token.head)}
+            negated = False
+        else:
+            arguments = {_head_lemma(subject_token(token))}
+            arguments |= {_head_lemma(c) for c in token.children if c.dep_ == "dobj"}
+            # "was not guilty": the negation hangs on the verb the adjective completes.
+            scope = [token, token.head] if token.dep_ in {"acomp", "attr"} else [token]
+            negated = any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for t in scope for c in t.children)
+        arguments.discard(None)
+        if arguments:
+            found.append(Predicate(lemma, negated, frozenset(arguments)))
+    return found
+
+
 def negated_phrases(doc) -> list[set[str]]:
     """Content lemmas under a negation that targets a phrase, not the verb: "not from the regime of X"."""
     phrases = []
@@ -290,6 +346,7 @@ def facts_of(doc) -> Facts:
         polarity=polarity(doc),
         roles=roles(doc),
         objects=objects(doc),
+        predicates=predicates(doc),
         letters=letters(doc.text),
     )
 

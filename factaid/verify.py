@@ -3,10 +3,11 @@
 For each claim and each source, the claim is compared with its retrieved evidence on signals that catch
 what summaries get wrong: meaning (embedding cosine), wording (content words found near and anywhere in
 the source), names absent from the source, numbers and dates that differ, a dropped or added negation,
-a swapped actor (the evidence has the same action done by someone else), and factaid's own claim checker
-(a cross-encoder trained on such errors, eval/train_checker.py) reading the claim beside its best
-evidence. A logistic model whose weights are fitted by ``python -m eval calibrate`` turns them into a
-probability; an optional NLI model (any sequence-classification model) adds its entailment probability.
+a swapped actor (the evidence has the same action done by someone else), an opposite word ("rejected"
+where the evidence says "approved"), and factaid's own claim checker (a cross-encoder trained on such
+errors, eval/train_checker.py) reading the claim beside its best evidence. A logistic model whose
+weights are fitted by ``python -m eval calibrate`` turns them into a probability; an optional NLI model
+(any sequence-classification model) is averaged with it.
 
 A claim is *supported* if some source supports it, *contradicted* if no source supports it and a
 source says something incompatible about the same fact, and *unsupported* otherwise.
@@ -38,13 +39,15 @@ FEATURES = (
     "negation_flip",  # the claim negates what the closest evidence affirms, or the reverse
     "subject_swap",  # the evidence has the same action done by someone else
     "object_swap",  # ... or done to something else (softer: "left the port" and "left the tracks")
+    "opposite",  # the evidence says the opposite word of the same thing ("approved" for "rejected")
     "checker",  # the claim checker's probability that the best evidence supports the claim
 )
-# A source that gives the claim's fact with another number, date, actor or polarity contradicts it, and
+# A source that gives the claim's fact with another number, date, actor, polarity or an opposite word
+# ("rose" for "fell") contradicts it, and
 # never counts as supporting it, whatever the other signals say: its probability is scaled down. (The
 # claim checker does not overrule the parser-based negation and actor vetoes: it misreads some flipped
 # negations that tests/test_verify.py checks.)
-VETO_FEATURES = ("number_mismatch", "date_mismatch", "negation_flip", "subject_swap")
+VETO_FEATURES = ("number_mismatch", "date_mismatch", "negation_flip", "subject_swap", "opposite")
 VETO_SCALE = 0.25
 CHECKER_DOUBTS = 0.5  # below this, the checker's doubt is among a verdict's reasons
 # Cosine above which an evidence sentence is about the claim's fact, so a negated verb or another actor
@@ -176,6 +179,33 @@ def _flips(claim: F.Facts, related: list[F.Facts]) -> bool:
     return False
 
 
+def _opposes(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
+    """Claim words whose opposite the related evidence says of the same subject or object, with the same
+    polarity, while never using the claim's own word there ("rejected the plan" / "approved the plan").
+    A claim that uses both words ("private as well as public") asserts no opposite."""
+    there = [p for facts in related for p in facts.predicates]
+    related_lemmas = set().union(*(facts.lemmas for facts in related))
+    found = 0
+    for said in claim.predicates:
+        if said.lemma in related_lemmas:
+            continue
+        opposite = next(
+            (
+                p
+                for p in there
+                if p.lemma in F.opposites()[said.lemma]
+                and p.lemma not in claim.lemmas
+                and p.negated == said.negated
+                and p.arguments & said.arguments
+            ),
+            None,
+        )
+        if opposite is not None:
+            found += 1
+            reasons.append(f"{view.source.id} says '{opposite.lemma}' where the claim says '{said.lemma}'")
+    return found
+
+
 def _denies(claim: F.Facts, window: list[F.Facts], similarities: list[float]) -> bool:
     """Whether related evidence negates a phrase the claim asserts ("not from the regime of Assad")."""
     if claim.negated:
@@ -221,10 +251,11 @@ def claim_features(
     negation_flip = int(not verbatim and (_flips(claim, related) or _denies(claim, window, similarities)))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
-    subject_swap = object_swap = 0
+    subject_swap = object_swap = opposite = 0
     if not verbatim:
         subject_swap = _swaps(claim.roles, [f.roles for f in nearby], "does", view, reasons)
         object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
+        opposite = _opposes(claim, related, view, reasons)
     if checker < CHECKER_DOUBTS:
         reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {
@@ -241,6 +272,7 @@ def claim_features(
         "negation_flip": float(negation_flip),
         "subject_swap": float(subject_swap),
         "object_swap": float(object_swap),
+        "opposite": float(opposite),
         "checker": checker,
     }
     return features, reasons

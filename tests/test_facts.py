@@ -141,6 +141,26 @@ def test_polarity_keeps_every_use_of_a_verb(nlp) -> None:
     assert F.facts_of(nlp("The lighthouse was not damaged.")).polarity["damage"] == {True}
 
 
+def test_opposites_are_read_both_ways_from_the_package_file() -> None:
+    table = F.opposites()
+    assert {"reject", "refuse"} <= table["approve"] and "approve" in table["reject"]
+    assert "fall" in table["rise"] and "rise" in table["fall"]
+    assert all(word not in others for word, others in table.items())
+
+
+def test_predicates_carry_what_they_are_said_of(nlp) -> None:
+    (rejected,) = F.facts_of(nlp("The city council rejected the harbour plan.")).predicates
+    assert rejected == F.Predicate("reject", False, frozenset({"council", "plan"}))
+    (rose,) = F.facts_of(nlp("Prices rose sharply last year.")).predicates
+    assert rose == F.Predicate("rise", False, frozenset({"price"}))
+    (high,) = F.facts_of(nlp("The bank reported high losses.")).predicates
+    assert high == F.Predicate("high", False, frozenset({"loss"}))
+    assert F.facts_of(nlp("The mayor did not approve the offer.")).predicates[0].negated
+    # A pronoun says nothing comparable; a word without opposites is not a predicate.
+    assert F.facts_of(nlp("She approved it.")).predicates == []
+    assert F.facts_of(nlp("The council discussed the plan.")).predicates == []
+
+
 def test_only_named_actors_have_roles(nlp) -> None:
     """Common-noun subjects differ between faithful paraphrases ("the body" / "the council")."""
     assert F.facts_of(nlp("The council approved the plan.")).roles == {}

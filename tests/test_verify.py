@@ -288,6 +288,64 @@ def test_flipped_negation_is_not_supported(harbour_report, embedder, key: str) -
     assert claim.label != "supported", diagnosis(harbour_report, claim, embedder)
 
 
+OPPOSITES_SOURCE = (
+    "The city council approved the new harbour plan on Monday. Work on the harbour will start in May. "
+    "Food prices rose sharply last year. The mayor accepted the offer from the port authority. "
+    "Imports dropped while exports rose. The council did not approve the budget."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        (
+            "The city council rejected the new harbour plan on Monday.",
+            "says 'approve' where the claim says 'reject'",
+        ),
+        ("Work on the harbour will stop in May.", "says 'start' where the claim says 'stop'"),
+        ("Food prices fell sharply last year.", "says 'rise' where the claim says 'fall'"),
+        (
+            "The mayor refused the offer from the port authority.",
+            "says 'accept' where the claim says 'refuse'",
+        ),
+    ],
+)
+def test_an_opposite_word_is_contradicted(nlp, embedder, claim: str, reason: str) -> None:
+    report = factaid.check([OPPOSITES_SOURCE], summary=claim)
+    (checked,) = report.claims
+    assert checked.label == "contradicted", diagnosis(report, checked, embedder)
+    assert any(reason in r for r in checked.reasons), checked.reasons
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Exports rose while imports dropped.",  # the source's own words
+        "Imports fell.",  # "rose" is said of exports, not of imports
+        "The council rejected the budget.",  # the opposite, negated: the same fact
+    ],
+)
+def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embedder, claim: str) -> None:
+    report = factaid.check([OPPOSITES_SOURCE], summary=claim)
+    (checked,) = report.claims
+    assert checked.support[0].signals["opposite"] == 0, diagnosis(report, checked, embedder)
+    assert checked.label != "contradicted", diagnosis(report, checked, embedder)
+
+
+def test_a_claim_that_says_both_opposites_asserts_neither(embedder) -> None:
+    """A supported WiCE dev claim (read at run time) says "private ... as well as public"; its evidence
+    says "public and private": no opposite."""
+    path = FRANK_DEV.parent / "wice_dev.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    with path.open(encoding="utf-8") as lines:
+        row = next(r for r in map(json.loads, lines) if r["id"] == "dev01786")
+    assert row["label"] == "supported"
+    report = factaid.check(["\n\n".join(row["sentences"])], summary=row["claim"])
+    (claim,) = report.claims
+    assert claim.support[0].signals["opposite"] == 0, diagnosis(report, claim, embedder)
+
+
 # ----------------------------------------------------------------------------- invariants of every verdict
 
 
