@@ -1,4 +1,5 @@
-"""Cross-source view: where the sources themselves give different numbers, dates or names for one fact.
+"""Cross-source view: where the sources themselves give different numbers, dates or names for one fact,
+or say it with opposite words ("approved" / "rejected").
 
 Retrieval first: each sentence is compared only with its nearest sentence in every other source (by the
 embeddings the index already holds); facts are compared only between such aligned pairs.
@@ -54,8 +55,12 @@ def _name_conflicts(fa: F.Facts, fb: F.Facts) -> list[tuple[str, str, str]]:
     return found
 
 
+def _opposite_conflicts(fa: F.Facts, fb: F.Facts) -> list[tuple[str, str, str]]:
+    return [(" ".join(sorted(a.arguments & b.arguments)), a.lemma, b.lemma) for a, b in F.opposed(fa, [fb])]
+
+
 def find_conflicts(sources: list[Source], index: EvidenceIndex) -> list[Conflict]:
-    """Numbers, dates and names that differ between aligned sentences of different sources."""
+    """Numbers, dates, names and opposite words that differ between aligned sentences of different sources."""
     facts = {s.id: F.facts_for([x.text for x in s.sentences]) for s in sources}
     conflicts: dict[tuple, Conflict] = {}
     for a, b in combinations(sources, 2):
@@ -65,6 +70,7 @@ def find_conflicts(sources: list[Source], index: EvidenceIndex) -> list[Conflict
                 ("number", _number_conflicts),
                 ("date", _date_conflicts),
                 ("name", _name_conflicts),
+                ("opposite", _opposite_conflicts),
             ):
                 for topic, value_a, value_b in finder(fa, fb):
                     key = (kind, topic, a.id, value_a.lower(), b.id, value_b.lower())

@@ -321,6 +321,32 @@ def predicates(doc) -> list[Predicate]:
     return found
 
 
+def opposed(facts: Facts, others: list[Facts]) -> list[tuple[Predicate, Predicate]]:
+    """(word, its opposite) where ``others`` say of the same subject or object, with the same polarity,
+    the opposite of a word of ``facts`` and never the word itself ("rejected the plan" / "approved the
+    plan"). A word both sides use ("private as well as public") is no opposite."""
+    their_lemmas = set().union(*(f.lemmas for f in others))
+    theirs = [p for f in others for p in f.predicates]
+    pairs = []
+    for said in facts.predicates:
+        if said.lemma in their_lemmas:
+            continue
+        opposite = next(
+            (
+                p
+                for p in theirs
+                if p.lemma in opposites()[said.lemma]
+                and p.lemma not in facts.lemmas
+                and p.negated == said.negated
+                and p.arguments & said.arguments
+            ),
+            None,
+        )
+        if opposite is not None:
+            pairs.append((said, opposite))
+    return pairs
+
+
 def negated_phrases(doc) -> list[set[str]]:
     """Content lemmas under a negation that targets a phrase, not the verb: "not from the regime of X"."""
     phrases = []

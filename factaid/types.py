@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: conflicts of kind "opposite"
 
 Label = Literal["supported", "contradicted", "unsupported"]
 LABELS: tuple[Label, ...] = ("supported", "contradicted", "unsupported")
@@ -86,9 +86,9 @@ class ConflictValue:
 
 @dataclass
 class Conflict:
-    """Sources that give different numbers, dates or names for the same fact."""
+    """Sources that give different numbers, dates or names for the same fact, or opposite words."""
 
-    kind: Literal["number", "date", "name"]
+    kind: Literal["number", "date", "name", "opposite"]
     topic: str  # the shared context, e.g. "people have been killed"
     values: list[ConflictValue] = field(default_factory=list)
 

@@ -180,30 +180,13 @@ def _flips(claim: F.Facts, related: list[F.Facts]) -> bool:
 
 
 def _opposes(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
-    """Claim words whose opposite the related evidence says of the same subject or object, with the same
-    polarity, while never using the claim's own word there ("rejected the plan" / "approved the plan").
-    A claim that uses both words ("private as well as public") asserts no opposite."""
-    there = [p for facts in related for p in facts.predicates]
-    related_lemmas = set().union(*(facts.lemmas for facts in related))
-    found = 0
-    for said in claim.predicates:
-        if said.lemma in related_lemmas:
-            continue
-        opposite = next(
-            (
-                p
-                for p in there
-                if p.lemma in F.opposites()[said.lemma]
-                and p.lemma not in claim.lemmas
-                and p.negated == said.negated
-                and p.arguments & said.arguments
-            ),
-            None,
-        )
-        if opposite is not None:
-            found += 1
-            reasons.append(f"{view.source.id} says '{opposite.lemma}' where the claim says '{said.lemma}'")
-    return found
+    """Claim words whose opposite the related evidence says of the same thing (see facts.opposed)."""
+    pairs = F.opposed(claim, related)
+    reasons += [
+        f"{view.source.id} says '{theirs.lemma}' where the claim says '{said.lemma}'"
+        for said, theirs in pairs
+    ]
+    return len(pairs)
 
 
 def _denies(claim: F.Facts, window: list[F.Facts], similarities: list[float]) -> bool:

@@ -1,4 +1,5 @@
-"""Cross-source conflicts: numbers, dates and actors that differ between aligned sentences; none otherwise."""
+"""Cross-source conflicts: numbers, dates, actors and opposite words that differ between aligned sentences;
+none otherwise."""
 
 from __future__ import annotations
 
@@ -84,6 +85,13 @@ def test_different_named_actor_is_a_name_conflict(conflicts_between) -> None:
         "Governor Tom Berg opened the new bridge in Brenmoor on Monday.",
     )
     assert summarised(found) == [("name", "who did 'open'", [("S1", "ilse vandermeer"), ("S2", "tom berg")])]
+
+
+def test_opposite_words_for_one_fact_are_an_opposite_conflict(conflicts_between) -> None:
+    found = conflicts_between(HARBOUR_A, HARBOUR_A.replace("approved", "rejected"))
+    assert summarised(found) == [("opposite", "council plan", [("S1", "approve"), ("S2", "reject")])]
+    # "was not rejected" says what "approved" says: no conflict.
+    assert conflicts_between(HARBOUR_A, HARBOUR_A.replace("approved", "did not reject")) == []
 
 
 def test_unrelated_sentences_are_not_compared(conflicts_between) -> None:
