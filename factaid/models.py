@@ -279,7 +279,6 @@ _CHECKER_CONFIG = {
     "num_hidden_layers": CHECKER_LAYERS,
     "id2label": _CHECKER_LABELS,
     "label2id": {v: k for k, v in _CHECKER_LABELS.items()},
-    "trust_remote_code": False,
 }
 
 
@@ -290,7 +289,7 @@ def new_checker():
 
     base = _embedder_path("minilm")
     tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
-    model = BertForSequenceClassification.from_pretrained(base, **_CHECKER_CONFIG)
+    model = BertForSequenceClassification.from_pretrained(base, trust_remote_code=False, **_CHECKER_CONFIG)
     for name, parameter in model.named_parameters():
         parameter.requires_grad = not name.startswith(_FROZEN)
     return tokenizer, model
@@ -319,7 +318,9 @@ def get_checker() -> NLIModel:
         from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
 
         base = _embedder_path("minilm")
-        model = BertForSequenceClassification(AutoConfig.from_pretrained(base, **_CHECKER_CONFIG))
+        model = BertForSequenceClassification(
+            AutoConfig.from_pretrained(base, trust_remote_code=False, **_CHECKER_CONFIG)
+        )
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
         minilm = load_file(str(Path(base) / "model.safetensors"))
         state.update({f"bert.{k}": v for k, v in minilm.items() if f"bert.{k}".startswith(_FROZEN)})
