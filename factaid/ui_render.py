@@ -215,5 +215,5 @@ def conflicts_html(report: Report) -> str:
     if len(report.sources) < 2:
         return '<p class="fa-muted">Conflicts are looked for between two or more sources.</p>'
     if not report.conflicts:
-        return "<p>No conflicting numbers, dates or names found between the sources.</p>"
+        return "<p>No conflicting numbers, dates, names or opposite words found between the sources.</p>"
     return "".join(_conflict_html(conflict) for conflict in report.conflicts)
