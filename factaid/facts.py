@@ -254,12 +254,24 @@ def roles(doc) -> dict[str, set[str]]:
 
 def polarity(doc) -> dict[str, set[bool]]:
     """Verb lemma -> whether each of its uses is negated ("was not damaged" -> damage: {True}). Both
-    when a sentence has both ("was last seen on Saturday and has not been seen since")."""
+    when a sentence has both ("was last seen on Saturday and has not been seen since"). A copula that
+    heads its clause is keyed with its complement, whose "not" it shares: "found that he was not guilty"
+    -> "be guilty": {True}; "be" alone is too common to align two sentences."""
     found: dict[str, set[bool]] = {}
     for token in doc:
-        if token.pos_ == "VERB" or (token.pos_ == "AUX" and token.dep_ == "ROOT"):
-            negated = any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for c in token.children)
-            found.setdefault(token.lemma_.lower(), set()).add(negated)
+        heads_clause = token.dep_ == "ROOT" or any(c.dep_ in _SUBJECT_DEPS for c in token.children)
+        if token.pos_ == "VERB":
+            key, scope = token.lemma_.lower(), [token]
+        elif token.pos_ == "AUX" and heads_clause:
+            complements = [c for c in token.children if c.dep_ in {"acomp", "attr"}]
+            if not complements and token.dep_ != "ROOT":
+                continue  # "were at the race": nothing to align it by
+            key = " ".join([token.lemma_.lower(), *(c.lemma_.lower() for c in complements)])
+            scope = [token, *complements]
+        else:
+            continue
+        negated = any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for t in scope for c in t.children)
+        found.setdefault(key, set()).add(negated)
     return found
 
 
@@ -345,6 +357,16 @@ def opposed(facts: Facts, others: list[Facts]) -> list[tuple[Predicate, Predicat
         if opposite is not None:
             pairs.append((said, opposite))
     return pairs
+
+
+def uses_opposite_word(facts: Facts, others: list[Facts]) -> bool:
+    """Whether ``facts`` use a word whose opposite ``others`` use, and not the word itself: with the
+    negation flipped as well, both say the same ("was innocent" / "was not guilty")."""
+    their_lemmas = set().union(*(f.lemmas for f in others))
+    table = opposites()
+    return any(
+        word not in their_lemmas and table[word] & their_lemmas for word in facts.lemmas if word in table
+    )
 
 
 def negated_phrases(doc) -> list[set[str]]:

@@ -171,7 +171,10 @@ def _swaps(
 
 def _flips(claim: F.Facts, related: list[F.Facts]) -> bool:
     """Whether the related sentences negate a verb the claim affirms, or affirm one the claim negates,
-    and none uses it as the claim does (a source may say both "was seen" and "has not been seen since")."""
+    and none uses it as the claim does (a source may say both "was seen" and "has not been seen since").
+    An opposite word undoes the flip: "was innocent" says what "was not guilty" says."""
+    if F.uses_opposite_word(claim, related):
+        return False
     for verb, uses in claim.polarity.items():
         there = set().union(*(facts.polarity.get(verb, set()) for facts in related))
         if len(uses) == 1 and there and not uses & there:

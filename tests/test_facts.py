@@ -139,6 +139,9 @@ def test_polarity_keeps_every_use_of_a_verb(nlp) -> None:
     facts = F.facts_of(nlp("Anna Berg was last seen on Saturday and has not been seen since."))
     assert facts.polarity["see"] == {False, True}
     assert F.facts_of(nlp("The lighthouse was not damaged.")).polarity["damage"] == {True}
+    # The copula of a "that" clause carries its "not", keyed with its complement.
+    assert F.facts_of(nlp("The court found that he was not guilty.")).polarity["be guilty"] == {True}
+    assert F.facts_of(nlp("Peter was certainly not the type to give up.")).polarity["be type"] == {True}
 
 
 def test_opposites_are_read_both_ways_from_the_package_file() -> None:

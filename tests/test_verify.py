@@ -332,6 +332,24 @@ def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embed
     assert checked.label != "contradicted", diagnosis(report, checked, embedder)
 
 
+COURT = "The court found on Friday that the driver was not guilty. Officials said the old bridge was safe."
+
+
+@pytest.mark.parametrize(
+    ("claim", "label"),
+    [
+        ("The driver was guilty, the court found on Friday.", "contradicted"),  # the "not" of a "that" clause
+        ("The driver was innocent, the court found on Friday.", "supported"),  # not guilty: innocent
+        ("Officials said the old bridge was not safe.", "contradicted"),
+        ("Officials said the old bridge was unsafe.", "contradicted"),
+    ],
+)
+def test_negated_copulas_and_opposite_words_together(nlp, embedder, claim: str, label: str) -> None:
+    report = factaid.check([COURT], summary=claim)
+    (checked,) = report.claims
+    assert checked.label == label, diagnosis(report, checked, embedder)
+
+
 def test_a_claim_that_says_both_opposites_asserts_neither(embedder) -> None:
     """A supported WiCE dev claim (read at run time) says "private ... as well as public"; its evidence
     says "public and private": no opposite."""
