@@ -26,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 import factaid
+from factaid import models
 from factaid.verify import FEATURES, VETO_SCALE, vetoed
 
 from .metrics import AGGREGATORS, CLAIM_AGGREGATE, SUMMARY_AGGREGATE
@@ -61,6 +62,9 @@ def signals_fingerprint() -> str:
     digest = hashlib.blake2b(digest_size=4)
     for name in (*SIGNAL_CODE, *SIGNAL_DATA):
         digest.update((package / name).read_bytes())
+    # How the checker reads its input lives in models.py, with much that does not touch the signals.
+    checker_input = (models.CHECKER_MAX_TOKENS, models.CHECKER_EVIDENCE_SENTENCES, models.CHECKER_LAYERS)
+    digest.update(repr(checker_input).encode())
     return digest.hexdigest()
 
 

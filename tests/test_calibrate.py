@@ -68,3 +68,13 @@ def test_signal_rates_count_only_the_count_signals() -> None:
     assert "checker" not in rates and "similarity" not in rates
     assert rates["negation_flip"] == (0.5, 0.0)
     assert rates["missing_names"] == (0.0, 1.0)
+
+
+def test_signal_cache_key_changes_with_how_the_checker_reads_its_input(monkeypatch) -> None:
+    from factaid import models
+
+    before = calibrate.signals_fingerprint()
+    monkeypatch.setattr(models, "CHECKER_EVIDENCE_SENTENCES", models.CHECKER_EVIDENCE_SENTENCES + 1)
+    assert calibrate.signals_fingerprint() != before
+    monkeypatch.undo()
+    assert calibrate.signals_fingerprint() == before
