@@ -196,6 +196,12 @@ def _words(span) -> set[str]:
 
 
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj"}
+_COMPLEMENT_DEPS = {"acomp", "attr"}  # "was guilty", "was the type"
+
+
+def _negated(tokens) -> bool:
+    """Whether any of ``tokens`` carries a negation ("not", "never", ...)."""
+    return any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for t in tokens for c in t.children)
 
 
 def subject_token(verb):
@@ -259,19 +265,19 @@ def polarity(doc) -> dict[str, set[bool]]:
     -> "be guilty": {True}; "be" alone is too common to align two sentences."""
     found: dict[str, set[bool]] = {}
     for token in doc:
-        heads_clause = token.dep_ == "ROOT" or any(c.dep_ in _SUBJECT_DEPS for c in token.children)
         if token.pos_ == "VERB":
             key, scope = token.lemma_.lower(), [token]
-        elif token.pos_ == "AUX" and heads_clause:
-            complements = [c for c in token.children if c.dep_ in {"acomp", "attr"}]
+        elif token.pos_ == "AUX" and (
+            token.dep_ == "ROOT" or any(c.dep_ in _SUBJECT_DEPS for c in token.children)
+        ):
+            complements = [c for c in token.children if c.dep_ in _COMPLEMENT_DEPS]
             if not complements and token.dep_ != "ROOT":
                 continue  # "were at the race": nothing to align it by
             key = " ".join([token.lemma_.lower(), *(c.lemma_.lower() for c in complements)])
             scope = [token, *complements]
         else:
             continue
-        negated = any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for t in scope for c in t.children)
-        found.setdefault(key, set()).add(negated)
+        found.setdefault(key, set()).add(_negated(scope))
     return found
 
 
@@ -325,8 +331,7 @@ def predicates(doc) -> list[Predicate]:
             arguments = {_head_lemma(subject_token(token))}
             arguments |= {_head_lemma(c) for c in token.children if c.dep_ == "dobj"}
             # "was not guilty": the negation hangs on the verb the adjective completes.
-            scope = [token, token.head] if token.dep_ in {"acomp", "attr"} else [token]
-            negated = any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for t in scope for c in t.children)
+            negated = _negated([token, token.head] if token.dep_ in _COMPLEMENT_DEPS else [token])
         arguments.discard(None)
         if arguments:
             found.append(Predicate(lemma, negated, frozenset(arguments)))
