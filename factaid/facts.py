@@ -87,6 +87,7 @@ class Facts:
     polarity: dict[str, set[bool]] = field(default_factory=dict)  # verb lemma -> negated where it occurs
     roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> names in its subject
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
+    actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
     predicates: list[Predicate] = field(default_factory=list)  # words with opposites, see opposites()
     letters: str = ""  # see letters()
 
@@ -214,7 +215,7 @@ def subject_token(verb):
                 return None if child.lower_ in _PRONOUNS else child
         if token.dep_ in {"relcl", "acl"}:
             return token.head
-        if token.dep_ not in {"xcomp", "acomp", "conj", "advcl", "pcomp"} or token.head is token:
+        if token.dep_ not in {"xcomp", "acomp", "conj", "advcl", "pcomp"}:  # ROOT ends the climb
             return None
         token = token.head
     return None
@@ -291,6 +292,34 @@ def objects(doc) -> dict[str, set[str]]:
             words = _words(child.subtree) if child.dep_ == "dobj" else set()
             if words and child.lower_ not in _PRONOUNS:
                 found.setdefault(token.lemma_.lower(), set()).update(words)
+    return found
+
+
+def _head_word(token) -> str | None:
+    return token.lower_ if token.is_alpha and not token.is_stop and token.lower_ not in _PRONOUNS else None
+
+
+def actions(doc) -> dict[str, set[tuple[str, str]]]:
+    """Verb lemma -> (who does it, to whom), head words: "the police arrested the protesters" and "the
+    protesters were arrested by the police" both give arrest -> (police, protesters). Any noun, not only
+    names: a claim that turns the action round contradicts its evidence however the actors are described."""
+    found: dict[str, set[tuple[str, str]]] = {}
+    for token in doc:
+        if token.pos_ != "VERB":
+            continue
+        subject = subject_token(token)
+        if subject is None:
+            continue
+        if subject.dep_ == "nsubjpass":
+            if subject.head != token:
+                continue  # a passive subject taken over from another verb
+            doer, target = _actor(subject), subject
+        else:
+            doer = subject
+            target = next((c for c in token.children if c.dep_ == "dobj"), None)
+        pair = (_head_word(doer), _head_word(target)) if doer is not None and target is not None else None
+        if pair and all(pair) and pair[0] != pair[1]:
+            found.setdefault(token.lemma_.lower(), set()).add(pair)
     return found
 
 
@@ -399,6 +428,7 @@ def facts_of(doc) -> Facts:
         polarity=polarity(doc),
         roles=roles(doc),
         objects=objects(doc),
+        actions=actions(doc),
         predicates=predicates(doc),
         letters=letters(doc.text),
     )

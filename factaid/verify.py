@@ -169,6 +169,20 @@ def _swaps(
     return swaps
 
 
+def _reversals(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
+    """Actions the related evidence tells the other way round: "the protesters arrested the police"
+    against "the police arrested the protesters" (a role swap of any actors, named or not)."""
+    reversals = 0
+    for verb, pairs in claim.actions.items():
+        theirs = set().union(*(facts.actions.get(verb, set()) for facts in related))
+        for doer, target in pairs:
+            turned = any(F.same_word(doer, t) and F.same_word(target, d) for d, t in theirs)
+            if turned and not any(F.same_word(doer, d) for d, _ in theirs):
+                reversals += 1
+                reasons.append(f"in {view.source.id}, the {target} '{verb}' the {doer}, not the reverse")
+    return reversals
+
+
 def _flips(claim: F.Facts, related: list[F.Facts]) -> bool:
     """Whether the related sentences negate a verb the claim affirms, or affirm one the claim negates,
     and none uses it as the claim does (a source may say both "was seen" and "has not been seen since").
@@ -239,7 +253,11 @@ def claim_features(
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
     subject_swap = object_swap = opposite = 0
     if not verbatim:
-        subject_swap = _swaps(claim.roles, [f.roles for f in nearby], "does", view, reasons)
+        # A swap of named actors is often a reversal too: count the worse, not both.
+        subject_swap = max(
+            _swaps(claim.roles, [f.roles for f in nearby], "does", view, reasons),
+            _reversals(claim, related, view, reasons),
+        )
         object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
         opposite = _opposes(claim, related, view, reasons)
     if checker < CHECKER_DOUBTS:

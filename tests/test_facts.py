@@ -135,6 +135,18 @@ def test_the_actor_of_a_passive_verb_is_its_agent(nlp) -> None:
     assert "approve" not in F.facts_of(nlp("Anna Holm's plan was approved on Monday.")).roles
 
 
+def test_actions_pair_who_does_it_with_whom_it_is_done_to(nlp) -> None:
+    active = F.facts_of(nlp("The police arrested the protesters outside the embassy."))
+    passive = F.facts_of(nlp("The protesters were arrested by the police outside the embassy."))
+    assert active.actions == passive.actions == {"arrest": {("police", "protesters")}}
+    turned = F.facts_of(nlp("The protesters arrested the police."))
+    assert turned.actions == {"arrest": {("protesters", "police")}}
+    # No doer (a passive without "by", a pronoun) or no target: nothing to turn round.
+    assert F.facts_of(nlp("The protesters were arrested on Monday.")).actions == {}
+    assert F.facts_of(nlp("They arrested the protesters.")).actions == {}
+    assert F.facts_of(nlp("The police left early.")).actions == {}
+
+
 def test_polarity_keeps_every_use_of_a_verb(nlp) -> None:
     facts = F.facts_of(nlp("Anna Berg was last seen on Saturday and has not been seen since."))
     assert facts.polarity["see"] == {False, True}

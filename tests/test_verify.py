@@ -189,6 +189,45 @@ def test_passive_evidence_does_not_swap_the_actor(embedder) -> None:
     assert claim_of(report, swapped).label == "contradicted"
 
 
+TURNED_ROUND = (
+    "The police arrested the protesters outside the embassy on Monday. "
+    "The striker was fouled by the defender in the second half. "
+    "The city council approved a new budget on Tuesday."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("The protesters arrested the police outside the embassy.", "the police 'arrest' the protesters"),
+        ("The police were arrested by the protesters.", "the police 'arrest' the protesters"),
+        ("The striker fouled the defender.", "the defender 'foul' the striker"),
+        ("The budget approved the city council.", "the council 'approve' the budget"),
+    ],
+)
+def test_an_action_turned_round_is_contradicted(embedder, claim: str, reason: str) -> None:
+    report = factaid.check([TURNED_ROUND], summary=claim)
+    (found,) = report.claims
+    assert found.label == "contradicted", diagnosis(report, found, embedder)
+    assert found.support[0].signals["subject_swap"] == 1
+    assert any(reason in r and "not the reverse" in r for r in found.reasons), found.reasons
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The protesters were arrested by the police outside the embassy.",
+        "The defender fouled the striker in the second half.",
+        "The city council approved a new budget.",
+    ],
+)
+def test_the_same_action_in_the_other_voice_is_supported(embedder, claim: str) -> None:
+    report = factaid.check([TURNED_ROUND], summary=claim)
+    (found,) = report.claims
+    assert found.label == "supported", diagnosis(report, found, embedder)
+    assert found.support[0].signals["subject_swap"] == 0
+
+
 def test_a_verb_the_source_both_affirms_and_negates_is_no_flip(embedder) -> None:
     """The source says she was seen and later not seen: the claim that she was seen is its own words."""
     document = (
