@@ -86,6 +86,7 @@ class Facts:
     negated_phrases: list[set[str]] = field(default_factory=list)  # "not from the regime" -> {regime}
     polarity: dict[str, set[bool]] = field(default_factory=dict)  # verb lemma -> negated where it occurs
     roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> names in its subject
+    speakers: set[str] = field(default_factory=set)  # names of who says what it reports
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
     predicates: list[Predicate] = field(default_factory=list)  # words with opposites, see opposites()
@@ -243,20 +244,39 @@ def _is_name(token) -> bool:
     return token.pos_ == "PROPN" or token.ent_type_ in NAME_TYPES
 
 
+def _named_actor(verb) -> set[str]:
+    """The names in the verb's actor, when the actor itself is a name ("Anna Holm", not "the London
+    team's captain"): a swapped name is the error summaries make, while described actors differ between
+    faithful paraphrases."""
+    head = _actor(subject_token(verb))
+    if head is None or not _is_name(head):
+        return set()
+    return {t.lower_ for t in head.subtree if t.is_alpha and not t.is_stop and _is_name(t)}
+
+
+_REPORTING = {"say", "tell"}
+
+
 def roles(doc) -> dict[str, set[str]]:
-    """Verb lemma -> the names in its subject, when the subject itself is a name ("Anna Holm", not "the
-    London team's captain"): a swapped name is the error summaries make, while described actors differ
-    between faithful paraphrases."""
+    """Verb lemma -> the names in its actor (see _named_actor); reporting verbs are kept apart (speakers)."""
     found: dict[str, set[str]] = {}
     for token in doc:
-        if token.pos_ == "VERB" and token.lemma_.lower() not in {"say", "tell", "be", "have"}:
-            head = _actor(subject_token(token))
-            if head is None or not _is_name(head):
-                continue
-            named = {t.lower_ for t in head.subtree if t.is_alpha and not t.is_stop and _is_name(t)}
+        if token.pos_ == "VERB" and token.lemma_.lower() not in {*_REPORTING, "be", "have"}:
+            named = _named_actor(token)
             if named:
                 found.setdefault(token.lemma_.lower(), set()).update(named)
     return found
+
+
+def speakers(doc) -> set[str]:
+    """The names of who says or tells what the sentence reports: "Putin told reporters Assad is ready"
+    -> {putin}. Compared only with the evidence sentence that reports the same thing (verify.py)."""
+    return {
+        word
+        for token in doc
+        if token.pos_ == "VERB" and token.lemma_.lower() in _REPORTING
+        for word in _named_actor(token)
+    }
 
 
 def polarity(doc) -> dict[str, set[bool]]:
@@ -427,6 +447,7 @@ def facts_of(doc) -> Facts:
         negated_phrases=negated_phrases(doc),
         polarity=polarity(doc),
         roles=roles(doc),
+        speakers=speakers(doc),
         objects=objects(doc),
         actions=actions(doc),
         predicates=predicates(doc),

@@ -183,6 +183,30 @@ def _reversals(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons
     return reversals
 
 
+def _named(facts: F.Facts, words: set[str]) -> str:
+    """The entity these name words belong to, as written ("vladimir putin"), for a reason."""
+    return max((n for n in facts.names if F.name_in(n, words)), key=len, default=" ".join(sorted(words)))
+
+
+def _speaker_swap(
+    claim: F.Facts, window: list[F.Facts], similarities: list[float], view: SourceView, reasons: list[str]
+) -> int:
+    """Words put in another's mouth: "Obama said Assad is ready" against "Putin said Assad is ready".
+    Only the evidence sentence closest to the claim is compared, since sources quote many people."""
+    if not claim.speakers or not window:
+        return 0
+    closest = max(range(len(window)), key=lambda i: similarities[i])
+    theirs = window[closest].speakers
+    if similarities[closest] < RELATED or not theirs:
+        return 0
+    if any(F.same_word(said, speaker) for said in claim.speakers for speaker in theirs):
+        return 0
+    reasons.append(
+        f"in {view.source.id}, {_named(window[closest], theirs)} says it, not {_named(claim, claim.speakers)}"
+    )
+    return 1
+
+
 def _flips(claim: F.Facts, related: list[F.Facts]) -> bool:
     """Whether the related sentences negate a verb the claim affirms, or affirm one the claim negates,
     and none uses it as the claim does (a source may say both "was seen" and "has not been seen since").
@@ -257,7 +281,7 @@ def claim_features(
         subject_swap = max(
             _swaps(claim.roles, [f.roles for f in nearby], "does", view, reasons),
             _reversals(claim, related, view, reasons),
-        )
+        ) + _speaker_swap(claim, window, similarities, view, reasons)
         object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
         opposite = _opposes(claim, related, view, reasons)
     if checker < CHECKER_DOUBTS:

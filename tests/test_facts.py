@@ -147,6 +147,15 @@ def test_actions_pair_who_does_it_with_whom_it_is_done_to(nlp) -> None:
     assert F.facts_of(nlp("The police left early.")).actions == {}
 
 
+def test_speakers_are_the_names_that_say_or_tell(nlp) -> None:
+    assert F.facts_of(nlp("Putin told reporters that Assad is ready.")).speakers == {"putin"}
+    assert F.facts_of(nlp("Anna Holm said the harbour will open in May.")).speakers == {"anna", "holm"}
+    # A pronoun or a description is no name to compare; reporting verbs are not among the roles.
+    assert F.facts_of(nlp("He said the harbour will open in May.")).speakers == set()
+    assert F.facts_of(nlp("The spokesman said the harbour will open.")).speakers == set()
+    assert "say" not in F.facts_of(nlp("Anna Holm said the harbour will open.")).roles
+
+
 def test_polarity_keeps_every_use_of_a_verb(nlp) -> None:
     facts = F.facts_of(nlp("Anna Berg was last seen on Saturday and has not been seen since."))
     assert facts.polarity["see"] == {False, True}

@@ -228,6 +228,40 @@ def test_the_same_action_in_the_other_voice_is_supported(embedder, claim: str) -
     assert found.support[0].signals["subject_swap"] == 0
 
 
+SPEAKERS = (
+    "Anna Holm said the new harbour will open in May. "
+    "Peter Lind said the old bridge will be closed for a year. "
+    "The ferry will run every hour."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "label"),
+    [
+        ("Peter Lind said the new harbour will open in May.", "contradicted"),
+        ("Anna Holm said the old bridge will be closed for a year.", "contradicted"),
+        ("Anna Holm said the new harbour will open in May.", "supported"),
+        ("Anna Holm told reporters the new harbour will open in May.", "supported"),
+        ("Peter Lind said the old bridge will be closed.", "supported"),
+    ],
+)
+def test_words_put_in_another_speakers_mouth_are_contradicted(embedder, claim: str, label: str) -> None:
+    report = factaid.check([SPEAKERS], summary=claim)
+    (found,) = report.claims
+    assert found.label == label, diagnosis(report, found, embedder)
+    swapped = [r for r in found.reasons if "says it, not" in r]
+    assert bool(swapped) == (label == "contradicted"), found.reasons
+
+
+def test_the_articles_statements_put_in_obamas_mouth_are_contradicted(shared_articles, embedder) -> None:
+    paths = [str(shared_articles["aljazeera"]), str(shared_articles["moscowtimes"])]
+    claim = "Obama said Assad is ready to hold snap parliamentary elections."
+    report = factaid.check(paths, summary=claim)
+    (found,) = report.claims
+    assert found.label == "contradicted", diagnosis(report, found, embedder)
+    assert any("vladimir putin says it, not obama" in r for r in found.reasons), found.reasons
+
+
 def test_a_verb_the_source_both_affirms_and_negates_is_no_flip(embedder) -> None:
     """The source says she was seen and later not seen: the claim that she was seen is its own words."""
     document = (
