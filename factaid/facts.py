@@ -316,7 +316,10 @@ def objects(doc) -> dict[str, set[str]]:
 
 
 def _head_word(token) -> str | None:
-    return token.lower_ if token.is_alpha and not token.is_stop and token.lower_ not in _PRONOUNS else None
+    """A noun to compare actors by: none for a missing token, a pronoun or a function word."""
+    if token is None or not token.is_alpha or token.is_stop or token.lower_ in _PRONOUNS:
+        return None
+    return token.lower_
 
 
 def actions(doc) -> dict[str, set[tuple[str, str]]]:
@@ -337,8 +340,8 @@ def actions(doc) -> dict[str, set[tuple[str, str]]]:
         else:
             doer = subject
             target = next((c for c in token.children if c.dep_ == "dobj"), None)
-        pair = (_head_word(doer), _head_word(target)) if doer is not None and target is not None else None
-        if pair and all(pair) and pair[0] != pair[1]:
+        pair = (_head_word(doer), _head_word(target))
+        if all(pair) and pair[0] != pair[1]:
             found.setdefault(token.lemma_.lower(), set()).add(pair)
     return found
 

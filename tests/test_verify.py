@@ -64,6 +64,13 @@ def harbour_report(nlp, embedder) -> Report:
     return factaid.check([HARBOUR], summary=" ".join(HARBOUR_CLAIMS.values()))
 
 
+def check_one(documents: list[str], claim: str) -> tuple[Report, Claim]:
+    """The report of a one-claim summary, and that claim."""
+    report = factaid.check(documents, summary=claim)
+    (found,) = report.claims
+    return report, found
+
+
 def claim_of(report: Report, text: str) -> Claim:
     matches = [c for c in report.claims if c.text == text]
     assert len(matches) == 1, f"{text!r} is not one claim of {[c.text for c in report.claims]}"
@@ -206,8 +213,7 @@ TURNED_ROUND = (
     ],
 )
 def test_an_action_turned_round_is_contradicted(embedder, claim: str, reason: str) -> None:
-    report = factaid.check([TURNED_ROUND], summary=claim)
-    (found,) = report.claims
+    report, found = check_one([TURNED_ROUND], claim)
     assert found.label == "contradicted", diagnosis(report, found, embedder)
     assert found.support[0].signals["subject_swap"] == 1
     assert any(reason in r and "not the reverse" in r for r in found.reasons), found.reasons
@@ -222,8 +228,7 @@ def test_an_action_turned_round_is_contradicted(embedder, claim: str, reason: st
     ],
 )
 def test_the_same_action_in_the_other_voice_is_supported(embedder, claim: str) -> None:
-    report = factaid.check([TURNED_ROUND], summary=claim)
-    (found,) = report.claims
+    report, found = check_one([TURNED_ROUND], claim)
     assert found.label == "supported", diagnosis(report, found, embedder)
     assert found.support[0].signals["subject_swap"] == 0
 
@@ -246,8 +251,7 @@ SPEAKERS = (
     ],
 )
 def test_words_put_in_another_speakers_mouth_are_contradicted(embedder, claim: str, label: str) -> None:
-    report = factaid.check([SPEAKERS], summary=claim)
-    (found,) = report.claims
+    report, found = check_one([SPEAKERS], claim)
     assert found.label == label, diagnosis(report, found, embedder)
     swapped = [r for r in found.reasons if "says it, not" in r]
     assert bool(swapped) == (label == "contradicted"), found.reasons
@@ -256,8 +260,7 @@ def test_words_put_in_another_speakers_mouth_are_contradicted(embedder, claim: s
 def test_the_articles_statements_put_in_obamas_mouth_are_contradicted(shared_articles, embedder) -> None:
     paths = [str(shared_articles["aljazeera"]), str(shared_articles["moscowtimes"])]
     claim = "Obama said Assad is ready to hold snap parliamentary elections."
-    report = factaid.check(paths, summary=claim)
-    (found,) = report.claims
+    report, found = check_one(paths, claim)
     assert found.label == "contradicted", diagnosis(report, found, embedder)
     assert any("vladimir putin says it, not obama" in r for r in found.reasons), found.reasons
 
