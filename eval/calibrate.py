@@ -29,14 +29,15 @@ import factaid
 from factaid import models
 from factaid.verify import FEATURES, VETO_SCALE, vetoed
 
-from .metrics import AGGREGATORS, CLAIM_AGGREGATE, SUMMARY_AGGREGATE
+from .metrics import AGGREGATORS, CLAIM_AGGREGATE, SUMMARY_AGGREGATE, best_threshold
 from .runner import load_done, read_jsonl
 
 # A claim is labelled supported only above the threshold that lets at most this share of wrong items
 # (inconsistent summaries, unsupported claims) through: saying "supported" to an invented claim is the
 # costliest mistake. The summary-level threshold for the benchmarks' balanced accuracy is fitted apart.
 MAX_FALSE_SUPPORT = 0.10
-SCORE_FEATURES = ("similarity", "window_coverage", "source_coverage", "checker")  # not counts: no rate
+# Scores, not counts: no firing rate.
+SCORE_FEATURES = ("similarity", "clause_similarity", "window_coverage", "source_coverage", "checker")
 SIGNAL_CODE = ("ingest.py", "sentences.py", "claims.py", "retrieve.py", "facts.py", "verify.py")
 SIGNAL_DATA = ("checker/model.safetensors", "opposites.txt")  # what the signal code reads
 RUNS = Path(__file__).resolve().parent / "runs" / "signals"
@@ -137,14 +138,6 @@ def _summary_scores(model, bags, aggregate: str) -> np.ndarray:
     return _aggregated(_claim_probabilities(model, bags), aggregate)
 
 
-def _best_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    from sklearn.metrics import balanced_accuracy_score
-
-    candidates = np.unique(np.round(scores, 4))
-    accuracy = [balanced_accuracy_score(labels, scores >= t) for t in candidates]
-    return float(candidates[int(np.argmax(accuracy))])
-
-
 def _cautious_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
     """The lowest threshold that lets at most MAX_FALSE_SUPPORT of the wrong items pass as supported."""
     wrong = np.sort(scores[labels == 0])
@@ -188,7 +181,7 @@ def cross_validated_by_aggregate(
             # The SummaC protocol tunes the balanced-accuracy threshold per benchmark, on its own dev rows.
             for name in set(names[test]):
                 own = names[train] == name
-                threshold = _best_threshold(labels[train][own], train_scores[own])
+                threshold = best_threshold(labels[train][own], train_scores[own])
                 rows = test[names[test] == name]
                 balanced[aggregate][rows] = scores[aggregate][rows] >= threshold
     masks = [*((g, names == g) for g in dict.fromkeys(groups)), ("all", names == names)]
@@ -264,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0])},
         "bias": round(float(model.intercept_[0]), 4),
         "threshold": round(_cautious_threshold(labels, weakest), 4),
-        "summary_threshold": round(_best_threshold(labels, scores), 4),
+        "summary_threshold": round(best_threshold(labels, scores), 4),
         "provenance": {
             "fitted": True,
             "date": date.today().isoformat(),

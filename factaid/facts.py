@@ -65,6 +65,14 @@ class Quantity:
 
 
 @dataclass(frozen=True)
+class Clause:
+    """Part of a sentence that a shorter claim may restate (see clauses())."""
+
+    text: str
+    lemmas: frozenset[str]  # content lemmas, as Facts.lemmas
+
+
+@dataclass(frozen=True)
 class Predicate:
     """A verb or adjective that has opposites ("approve", "high"), and what it is said of."""
 
@@ -90,6 +98,7 @@ class Facts:
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
     predicates: list[Predicate] = field(default_factory=list)  # words with opposites, see opposites()
+    clauses: tuple[Clause, ...] = ()  # see clauses()
     letters: str = ""  # see letters()
 
 
@@ -426,6 +435,65 @@ def uses_opposite_word(facts: Facts, others: list[Facts]) -> bool:
     )
 
 
+_CLAUSE_DEPS = {"ccomp", "advcl", "relcl", "conj", "acl", "xcomp", "parataxis", "csubj"}
+_CLAUSE_MIN_WORDS = 4
+
+
+def _clause_subject(head):
+    """Who a clause without a subject of its own is about: the noun a relative clause hangs on, or the
+    subject of the clause it continues ("... and allow the opposition", "ready to hold elections")."""
+    if head.dep_ in {"relcl", "acl"}:
+        return head.head
+    if any(c.dep_ in _SUBJECT_DEPS for c in head.children):
+        return None
+    return subject_token(head)
+
+
+def _tidy(tokens: list) -> list:
+    """Without the punctuation and "and" that cutting a clause out leaves behind ("The council, , approved",
+    "... years and .")."""
+    kept: list = []
+    for token in tokens:
+        if not (token.is_punct and (not kept or kept[-1].is_punct)):
+            kept.append(token)
+    while kept and (kept[-1].is_punct or kept[-1].dep_ == "cc"):
+        kept.pop()
+    return kept
+
+
+def _nested_clauses(token, head_ids: set[int]) -> set[int]:
+    """Positions of the words of every clause under ``token`` (not counting a clause it heads)."""
+    return {t.i for d in token.subtree if d.i in head_ids and d.i != token.i for t in d.subtree}
+
+
+def clauses(doc) -> tuple[Clause, ...]:
+    """The parts of a sentence that a shorter claim may restate: each clause with the clauses under it,
+    and each clause on its own, led by its subject when the clause borrows it. A claim that gives one
+    clause of a long sentence ("a quarter of a million people have been killed") is far from the whole
+    sentence in meaning but close to that clause."""
+    heads = [t for t in doc if t.pos_ in {"VERB", "AUX"} and (t.dep_ == "ROOT" or t.dep_ in _CLAUSE_DEPS)]
+    head_ids = {t.i for t in heads}
+    found: dict[str, Clause] = {}
+    sentence_words = sum(not t.is_punct for t in doc)
+    for head in heads:
+        whole = list(head.subtree)
+        inner = _nested_clauses(head, head_ids)
+        subject = _clause_subject(head)
+        if subject is None or subject.i in {t.i for t in whole}:
+            lead = []
+        else:  # the subject's own words, without the clauses that hang on it
+            nested = _nested_clauses(subject, head_ids)
+            lead = [t for t in subject.subtree if t.i not in nested]
+        for body in (whole, [t for t in whole if t.i not in inner]):
+            tokens = _tidy(sorted(lead + body, key=lambda t: t.i))
+            text = "".join(t.text_with_ws for t in tokens).strip()
+            words = sum(t.is_alpha or t.like_num for t in tokens)
+            whole_sentence = sum(not t.is_punct for t in tokens) == sentence_words
+            if words >= _CLAUSE_MIN_WORDS and not whole_sentence and text not in found:
+                found[text] = Clause(text, frozenset(_content_lemmas(tokens)))
+    return tuple(found.values())
+
+
 def negated_phrases(doc) -> list[set[str]]:
     """Content lemmas under a negation that targets a phrase, not the verb: "not from the regime of X"."""
     phrases = []
@@ -437,9 +505,13 @@ def negated_phrases(doc) -> list[set[str]]:
     return phrases
 
 
+def _content_lemmas(tokens) -> set[str]:
+    return {t.lemma_.lower() for t in tokens if (t.is_alpha or t.like_num) and not t.is_stop}
+
+
 def facts_of(doc) -> Facts:
     return Facts(
-        lemmas={t.lemma_.lower() for t in doc if (t.is_alpha or t.like_num) and not t.is_stop},
+        lemmas=_content_lemmas(doc),
         terms=tuple(w for t in doc for w in WORD.findall(t.lemma_.lower()) if w not in STOP_WORDS),
         quantities=quantities(doc),
         dates=dates(doc),
@@ -454,6 +526,7 @@ def facts_of(doc) -> Facts:
         objects=objects(doc),
         actions=actions(doc),
         predicates=predicates(doc),
+        clauses=clauses(doc),
         letters=letters(doc.text),
     )
 

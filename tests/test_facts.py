@@ -226,3 +226,23 @@ def test_facts_for_parses_a_batch_in_order(nlp) -> None:
     found = F.facts_for(texts)
     assert [f.quantities[0].value for f in found[:2]] == [14, 11]
     assert found[2].negated and not found[0].negated
+
+
+def test_clauses_are_the_parts_a_shorter_claim_may_restate(nlp) -> None:
+    sentence = (
+        "The town council, which met on Tuesday evening, approved the budget for the new school that will "
+        "open in 2027 and in which 600 pupils will be taught."
+    )
+    clauses = [c.text for c in F.facts_for([sentence])[0].clauses]
+    # A relative clause is led by the noun it hangs on; the main clause loses the clauses under it.
+    assert "The town council, which met on Tuesday evening" in clauses
+    assert "The town council, approved the budget for the new school" in clauses
+    assert "in which 600 pupils will be taught" in clauses
+    assert sentence.rstrip(".") not in clauses  # the whole sentence is compared already
+    assert all(len(c.split()) >= 4 for c in clauses)
+    pupils = next(c for c in F.facts_for([sentence])[0].clauses if c.text.startswith("in which"))
+    assert pupils.lemmas == {"600", "pupil", "teach"}
+
+
+def test_a_short_sentence_has_no_clauses_of_its_own(nlp) -> None:
+    assert F.facts_for(["The mayor approved the plan."])[0].clauses == ()

@@ -22,6 +22,8 @@ PUTIN_CLAIMS = {
     "russia_holds": "Russia will hold early parliamentary elections.",
     "half_million": "Half a million people have been killed in the war.",
     "quarter_million": "A quarter of a million people have been killed in the war.",
+    # The issue's own wording: one clause of a long Moscow Times sentence, far from it as a whole.
+    "quarter_million_short": "A quarter of a million people have been killed.",
     "obama": "Obama is lifting sanctions on Russia.",
     "refugees": "Putin said that refugees are fleeing the Assad regime.",
 }
@@ -88,9 +90,12 @@ def features(report: Report, claim: Claim, source: str, embedder) -> dict[str, f
     vectors = embedder.encode([e.text for e in support.evidence])
     similarities = [float(s) for s in vectors @ embedder.encode([claim.text])[0]]
     window = [view.facts[e.sentence_index] for e in support.evidence]
+    claim_facts = F.facts_for([claim.text])[0]
+    clauses = verify.clauses_to_compare(claim_facts, window)
+    clause_similarity = float(max(embedder.encode(clauses) @ embedder.encode([claim.text])[0], default=0.0))
     checker = verify.NLIScorer(models.get_checker())
     [(supported, _)] = checker.score([verify.checker_premise(support.evidence)], [claim.text])
-    found, _ = verify.claim_features(F.facts_for([claim.text])[0], similarities, window, view, supported)
+    found, _ = verify.claim_features(claim_facts, similarities, clause_similarity, window, view, supported)
     return {name: round(value, 3) for name, value in found.items()}
 
 
@@ -146,6 +151,16 @@ def test_true_death_toll_is_supported_by_the_moscow_times_only(putin_report, emb
     assert claim.supported_by == [moscow], diagnosis(putin_report, claim, embedder)
     assert all(e.source_id == moscow for e in claim.evidence)
     assert any("a quarter of a million people have been killed" in e.text for e in claim.evidence)
+
+
+def test_one_clause_of_a_long_sentence_is_supported_by_the_moscow_times_only(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["quarter_million_short"])
+    moscow = source_id(putin_report, "putin_assad_moscowtimes.txt")
+    assert claim.label == "supported", diagnosis(putin_report, claim, embedder)
+    assert claim.supported_by == [moscow], diagnosis(putin_report, claim, embedder)
+    # What carries it: the clause "in which a quarter of a million people have been killed".
+    signals = next(s.signals for s in claim.support if s.source_id == moscow)
+    assert signals["clause_similarity"] > 0.9 > 0.5 > signals["similarity"], signals
 
 
 def test_invented_sanctions_are_not_supported(putin_report, embedder) -> None:
@@ -231,6 +246,42 @@ def test_the_same_action_in_the_other_voice_is_supported(embedder, claim: str) -
     report, found = check_one([TURNED_ROUND], claim)
     assert found.label == "supported", diagnosis(report, found, embedder)
     assert found.support[0].signals["subject_swap"] == 0
+
+
+SCHOOL = (
+    "The town council, which met on Tuesday evening after months of delay, approved the budget for the new "
+    "primary school that will open on the river bank in 2027 and in which 600 pupils will be taught. "
+    "Parents had asked for a school for years."
+)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "600 pupils will be taught at the new school.",
+        "The new primary school will open in 2027.",
+        "The council met on Tuesday evening.",
+    ],
+)
+def test_a_claim_restating_one_clause_of_a_long_sentence_is_supported(embedder, claim: str) -> None:
+    report, found = check_one([SCHOOL], claim)
+    assert found.label == "supported", diagnosis(report, found, embedder)
+    assert found.support[0].signals["clause_similarity"] > found.support[0].signals["similarity"]
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("900 pupils will be taught at the new school.", "600 pupil"),
+        ("The new primary school will open in 2029.", "2027"),
+    ],
+)
+def test_a_changed_fact_in_one_clause_of_a_long_sentence_is_contradicted(
+    embedder, claim: str, reason: str
+) -> None:
+    report, found = check_one([SCHOOL], claim)
+    assert found.label == "contradicted", diagnosis(report, found, embedder)
+    assert any(reason in r for r in found.reasons), found.reasons
 
 
 SPEAKERS = (
@@ -503,16 +554,16 @@ def test_claim_features_tell_a_changed_number_from_a_missing_one(make_source) ->
     view = verify.SourceView.of(source)
     window = view.facts[:1]
     changed, reasons = verify.claim_features(
-        F.facts_for(["About 800 workers will be hired."])[0], [0.9], window, view, 0.5
+        F.facts_for(["About 800 workers will be hired."])[0], [0.9], 0.9, window, view, 0.5
     )
     assert changed["number_mismatch"] == 1 and changed["number_missing"] == 0
     assert any("300 worker" in r for r in reasons)
     missing, _ = verify.claim_features(
-        F.facts_for(["About 800 trucks will arrive."])[0], [0.4], window, view, 0.5
+        F.facts_for(["About 800 trucks will arrive."])[0], [0.4], 0.4, window, view, 0.5
     )
     assert missing["number_mismatch"] == 0 and missing["number_missing"] == 1
     same, _ = verify.claim_features(
-        F.facts_for(["About 300 workers will be hired."])[0], [1.0], window, view, 0.5
+        F.facts_for(["About 300 workers will be hired."])[0], [1.0], 1.0, window, view, 0.5
     )
     assert same["number_mismatch"] == same["number_missing"] == 0
     assert set(same) == set(verify.FEATURES)
@@ -521,7 +572,7 @@ def test_claim_features_tell_a_changed_number_from_a_missing_one(make_source) ->
 def test_claim_features_flag_names_the_source_never_mentions(make_source) -> None:
     view = verify.SourceView.of(make_source("Syrian President Bashar al-Assad met officials.", "S1"))
     claim = F.facts_for(["Obama met Syria's president."])[0]
-    found, reasons = verify.claim_features(claim, [0.5], view.facts, view, 0.5)
+    found, reasons = verify.claim_features(claim, [0.5], 0.5, view.facts, view, 0.5)
     assert found["missing_names"] == 1  # Obama; "Syria" matches "Syrian"
     assert any("obama" in r for r in reasons)
 
