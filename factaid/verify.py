@@ -375,21 +375,18 @@ class Verifier:
         views = [SourceView.of(source) for source in sources]
         claim_facts = F.facts_for([c.text for c in claims])
         claim_vectors = self.embedder.encode([c.text for c in claims])
-        # The clauses to compare in one batch (one model call per check); _support then finds them in the
-        # embedder's cache.
-        facts_of = {view.source.id: view.facts for view in views}
-        self.embedder.encode(
-            [
-                clause
-                for f, found in zip(claim_facts, candidates)
-                for source_id, evidence in found.items()
-                for clause in clauses_to_compare(f, [facts_of[source_id][e.sentence_index] for e in evidence])
-            ]
-        )
+        clause_cosines = self._clause_similarities(claim_facts, claim_vectors, candidates, views)
         checked = self._checker_scores(claims, candidates, views)
         supports = [
-            [self._support(f, v, found[view.source.id], view, checks[view.source.id]) for view in views]
-            for f, v, found, checks in zip(claim_facts, claim_vectors, candidates, checked)
+            [
+                self._support(
+                    f, v, found[view.source.id], view, checks[view.source.id], cosines[view.source.id]
+                )
+                for view in views
+            ]
+            for f, v, found, checks, cosines in zip(
+                claim_facts, claim_vectors, candidates, checked, clause_cosines
+            )
         ]
         if self.nli is not None:
             self._add_nli(claims, supports)
@@ -407,14 +404,39 @@ class Verifier:
             checked[i][source_id] = support
         return checked
 
+    def _clause_similarities(
+        self,
+        claim_facts: list[F.Facts],
+        claim_vectors: np.ndarray,
+        candidates: list[dict[str, list[Evidence]]],
+        views: list[SourceView],
+    ) -> list[dict[str, float]]:
+        """Every claim's cosine to the best clause of its evidence in each source (0 without one), with
+        the clauses embedded in one batched call."""
+        keys, texts = [], []
+        for i, (facts, found) in enumerate(zip(claim_facts, candidates)):
+            for view in views:
+                clause = best_clause(facts, [view.facts[e.sentence_index] for e in found[view.source.id]])
+                if clause is not None:
+                    keys.append((i, view.source.id))
+                    texts.append(clause)
+        cosines: list[dict[str, float]] = [{view.source.id: 0.0 for view in views} for _ in claim_facts]
+        for (i, source_id), vector in zip(keys, self.embedder.encode(texts)):
+            cosines[i][source_id] = float(vector @ claim_vectors[i])
+        return cosines
+
     def _support(
-        self, facts: F.Facts, vector: np.ndarray, evidence: list[Evidence], view: SourceView, checker: float
+        self,
+        facts: F.Facts,
+        vector: np.ndarray,
+        evidence: list[Evidence],
+        view: SourceView,
+        checker: float,
+        clause_similarity: float,
     ) -> SourceSupport:
         vectors = self.embedder.encode([e.text for e in evidence])
         similarities = [float(s) for s in vectors @ vector]
         window = [view.facts[e.sentence_index] for e in evidence]
-        clauses = clauses_to_compare(facts, window)
-        clause_similarity = float(max(self.embedder.encode(clauses) @ vector, default=0.0))
         features, reasons = claim_features(facts, similarities, clause_similarity, window, view, checker)
         score = support_probability(self.calibration, features)
         label = _label(score, self.threshold, features)
@@ -437,13 +459,13 @@ class Verifier:
                 )
 
 
-def clauses_to_compare(claim: F.Facts, window: list[F.Facts]) -> list[str]:
+def best_clause(claim: F.Facts, window: list[F.Facts]) -> str | None:
     """The evidence clause that holds most of the claim's words (the shorter one on a tie): the part of
-    a sentence that a claim giving only part of it restates. One clause per claim and source: every
-    clause of every evidence sentence halved the verifier's speed (README, "Performance")."""
+    a sentence that a claim giving only part of it restates. One clause per claim and source: embedding
+    every clause of every evidence sentence made the verifier far slower."""
     shared = [(len(claim.lemmas & c.lemmas), -len(c.lemmas), c.text) for f in window for c in f.clauses]
     best = max(shared, default=None)
-    return [best[2]] if best is not None and best[0] > 0 else []
+    return best[2] if best is not None and best[0] > 0 else None
 
 
 def checker_premise(evidence: list[Evidence]) -> str:

@@ -91,8 +91,10 @@ def features(report: Report, claim: Claim, source: str, embedder) -> dict[str, f
     similarities = [float(s) for s in vectors @ embedder.encode([claim.text])[0]]
     window = [view.facts[e.sentence_index] for e in support.evidence]
     claim_facts = F.facts_for([claim.text])[0]
-    clauses = verify.clauses_to_compare(claim_facts, window)
-    clause_similarity = float(max(embedder.encode(clauses) @ embedder.encode([claim.text])[0], default=0.0))
+    clause = verify.best_clause(claim_facts, window)
+    clause_similarity = (
+        float(embedder.encode([clause])[0] @ embedder.encode([claim.text])[0]) if clause else 0.0
+    )
     checker = verify.NLIScorer(models.get_checker())
     [(supported, _)] = checker.score([verify.checker_premise(support.evidence)], [claim.text])
     found, _ = verify.claim_features(claim_facts, similarities, clause_similarity, window, view, supported)
