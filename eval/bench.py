@@ -34,8 +34,19 @@ OUT = REPO / "eval" / "runs" / "bench"
 DATA = SHARED / "data" / "frank_valid.jsonl"
 DOC_COUNTS = (1, 2, 5, 20)
 CLAIM_COUNTS = (3, 10, 30)
-# Modules extractive mode has no use for: the web UI, the LLM's GGUF reader and HTML/eval extras.
-UNUSED_IN_EXTRACTIVE = ("gradio", "gguf", "llama_cpp", "fastapi", "uvicorn", "trafilatura", "rouge_score")
+# Modules extractive mode has no use for: the web UI, the LLM's GGUF reader, HTML/eval extras, and
+# sentence-transformers with scikit-learn (the bundled embedder is read without them, models.py).
+UNUSED_IN_EXTRACTIVE = (
+    "gradio",
+    "gguf",
+    "llama_cpp",
+    "fastapi",
+    "uvicorn",
+    "trafilatura",
+    "rouge_score",
+    "sentence_transformers",
+    "sklearn",
+)
 TARGETS = {  # name: (limit, "max" = at most / "min" = at least, description)
     "warm_extractive_s": (1.5, "max", "warm extractive check of the two examples (new documents)"),
     "warm_abstractive_s": (15.0, "max", "warm abstractive check, LLM cached (slower of same/new documents)"),
@@ -203,7 +214,7 @@ def model_clock(mode: str = "extractive") -> Iterator[dict[str, float]]:
 
     clock = {"embedder": 0.0, "spacy": 0.0, "checker": 0.0, "llm": 0.0}
     targets = [
-        (models.get_embedder().model, "encode", "embedder"),
+        (models.get_embedder().encoder, "encode", "embedder"),
         (models.get_nlp(), "pipe", "spacy"),
         (models.get_checker().model, "forward", "checker"),  # nn.Module.__call__ looks up self.forward
     ]
@@ -308,15 +319,14 @@ def verifier_throughput(path: Path, limit: int) -> dict:
 
 
 def embedder_overhead(texts: list[str], first: int) -> dict:
-    """factaid's Embedder.encode beside SentenceTransformer.encode on the same fresh sentences, and the
-    bare model's speed with one thread against all cores."""
+    """factaid's Embedder.encode beside its bare encoder (forward pass, pooling, norm) on the same fresh
+    sentences, and the bare encoder's speed with one thread against all cores."""
     import torch
 
     from factaid import models
     from factaid.sentences import split_sentences
 
     embedder = models.get_embedder()
-    options = {"batch_size": 64, "normalize_embeddings": True, "convert_to_numpy": True}
 
     def sentences(number: int) -> list[str]:
         return [s.text for t in documents_of(texts, 2, number) for s in split_sentences(t)]
@@ -327,7 +337,7 @@ def embedder_overhead(texts: list[str], first: int) -> dict:
         for side in ("ours", "bare") if round_number else ("bare", "ours"):
             started = time.perf_counter()
             if side == "bare":
-                embedder.model.encode(batch, show_progress_bar=False, **options)
+                embedder.encoder.encode(batch, batch_size=64)
                 bare += time.perf_counter() - started
             else:
                 embedder.encode(batch)
@@ -339,7 +349,7 @@ def embedder_overhead(texts: list[str], first: int) -> dict:
         torch.set_num_threads(number)
         batch = sentences(first + 10 + number)
         started = time.perf_counter()
-        embedder.model.encode(batch, show_progress_bar=False, **options)
+        embedder.encoder.encode(batch, batch_size=64)
         threads[f"{number} threads"] = len(batch) / (time.perf_counter() - started)
     torch.set_num_threads(default)
     return {

