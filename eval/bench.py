@@ -281,8 +281,9 @@ def warm(mode: str, texts: list[str], repeats: int, first: int) -> dict:
 
 
 def verifier_throughput(path: Path, limit: int) -> dict:
-    """Claims per second of retrieval + judging over the first ``limit`` rows; the document's sentences,
-    embeddings and spaCy parse are made beforehand (ingestion), the summary's claims split beforehand."""
+    """Claims per second of retrieval + judging over the first ``limit`` rows, and the seconds of that
+    spent inside each model; the document's sentences, embeddings and spaCy parse are made beforehand
+    (ingestion), the summary's claims split beforehand."""
     from factaid import claims as claims_stage
     from factaid import models, pipeline, retrieve, verify
     from factaid.errors import FactaidError
@@ -292,29 +293,36 @@ def verifier_throughput(path: Path, limit: int) -> dict:
     embedder, verifier = models.get_embedder(), verify.get_verifier(settings)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()[:limit]]
     seconds = split_seconds = 0.0
+    inside = {"embedder": 0.0, "spacy": 0.0, "checker": 0.0}
     claims_done = 0
-    for row in rows:
-        try:
-            sources = pipeline.load_sources([Source("S1", "row", "text", row["document"])], settings)
-        except FactaidError:
-            continue
-        index = retrieve.EvidenceIndex(sources, embedder)
-        verify.SourceView.of(sources[0])  # the document's spaCy parse, cached by content
-        started = time.perf_counter()
-        claims = claims_stage.split_claims(row["summary"])
-        split_seconds += time.perf_counter() - started
-        if not claims:
-            continue
-        started = time.perf_counter()
-        candidates = index.search([c.text for c in claims], top_k=settings.top_k)
-        verifier.judge(claims, candidates, sources)
-        seconds += time.perf_counter() - started
-        claims_done += len(claims)
+    with model_clock() as clock:
+        for row in rows:
+            try:
+                sources = pipeline.load_sources([Source("S1", "row", "text", row["document"])], settings)
+            except FactaidError:
+                continue
+            index = retrieve.EvidenceIndex(sources, embedder)
+            verify.SourceView.of(sources[0])  # the document's spaCy parse, cached by content
+            started = time.perf_counter()
+            claims = claims_stage.split_claims(row["summary"])
+            split_seconds += time.perf_counter() - started
+            if not claims:
+                continue
+            before = {key: clock[key] for key in inside}
+            started = time.perf_counter()
+            candidates = index.search([c.text for c in claims], top_k=settings.top_k)
+            verifier.judge(claims, candidates, sources)
+            seconds += time.perf_counter() - started
+            claims_done += len(claims)
+            for key in inside:
+                inside[key] += clock[key] - before[key]
     return {
         "rows": len(rows),
         "claims": claims_done,
         "claims_per_s": claims_done / seconds,
         "claims_per_s_with_splitting": claims_done / (seconds + split_seconds),
+        "seconds": seconds,
+        "model_seconds": inside,
     }
 
 
