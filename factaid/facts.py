@@ -79,6 +79,9 @@ class Predicate:
     lemma: str
     negated: bool
     arguments: frozenset[str]  # lemmas of its subject's and object's heads, or of the noun it describes
+    # The verb it governs and that verb's objects: ("hold", {"election"}) in "refused to hold elections"
+    # and in "is ready to hold snap elections".
+    action: tuple[str, frozenset[str]] | None = None
 
 
 @dataclass
@@ -395,24 +398,44 @@ def predicates(doc) -> list[Predicate]:
             negated = _negated([token, token.head] if token.dep_ in _COMPLEMENT_DEPS else [token])
         arguments.discard(None)
         if arguments:
-            found.append(Predicate(lemma, negated, frozenset(arguments)))
+            found.append(Predicate(lemma, negated, frozenset(arguments), _governed_action(token)))
     return found
 
 
-def opposed(facts: Facts, others: list[Facts]) -> list[tuple[Predicate, Predicate]]:
+def _governed_action(token) -> tuple[str, frozenset[str]] | None:
+    verb = next((c for c in token.children if c.dep_ == "xcomp" and c.pos_ in {"VERB", "AUX"}), None)
+    if verb is None:
+        return None
+    objects = {_head_lemma(c) for c in verb.children if c.dep_ == "dobj"} - {None}
+    return verb.lemma_.lower(), frozenset(objects)
+
+
+def _same_action(a: Predicate, b: Predicate) -> bool:
+    if a.action is None or b.action is None or a.action[0] != b.action[0]:
+        return False
+    return not (a.action[1] and b.action[1]) or bool(a.action[1] & b.action[1])
+
+
+def opposed(
+    facts: Facts, others: list[Facts], farther: list[Facts] = ()
+) -> list[tuple[Predicate, Predicate]]:
     """(word, its opposite) where ``others`` say of the same subject or object, with the same polarity,
     the opposite of a word of ``facts`` and never the word itself ("rejected the plan" / "approved the
-    plan"). A word both sides use ("private as well as public") is no opposite."""
+    plan"). A word both sides use ("private as well as public") is no opposite. In ``farther`` sentences
+    (evidence the caller finds less alike) the opposite counts only where both words govern the same
+    action, in a sentence without the claim's word: "refused to hold elections" / "is ready to hold
+    snap elections", which sentence embeddings set far apart because the two words differ."""
     their_lemmas = set().union(*(f.lemmas for f in others))
-    theirs = [p for f in others for p in f.predicates]
     pairs = []
     for said in facts.predicates:
-        if said.lemma in their_lemmas:
-            continue
+        near = [] if said.lemma in their_lemmas else [p for f in others for p in f.predicates]
+        far = [
+            p for f in farther if said.lemma not in f.lemmas for p in f.predicates if _same_action(said, p)
+        ]
         opposite = next(
             (
                 p
-                for p in theirs
+                for p in (*near, *far)
                 if p.lemma in opposites()[said.lemma]
                 and p.lemma not in facts.lemmas
                 and p.negated == said.negated
@@ -566,5 +589,9 @@ def facts_for(texts: list[str]) -> list[Facts]:
     return list(_parsed(tuple(texts)))
 
 
+_DOTTED = re.compile(r"\b(?:\w\.){2,}")  # "U.S.", "U.N.": also one word, as a claim may write it ("US")
+
+
 def all_words(texts: list[str]) -> set[str]:
-    return {w for text in texts for w in re.findall(r"\w+", text.lower())}
+    words = {w for text in texts for w in re.findall(r"\w+", text.lower())}
+    return words | {d.replace(".", "") for text in texts for d in _DOTTED.findall(text.lower())}

@@ -221,9 +221,11 @@ def _flips(claim: F.Facts, related: list[F.Facts]) -> bool:
     return False
 
 
-def _opposes(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
-    """Claim words whose opposite the related evidence says of the same thing (see facts.opposed)."""
-    pairs = F.opposed(claim, related)
+def _opposes(
+    claim: F.Facts, related: list[F.Facts], window: list[F.Facts], view: SourceView, reasons: list[str]
+) -> int:
+    """Claim words whose opposite the evidence says of the same thing (see facts.opposed)."""
+    pairs = F.opposed(claim, related, farther=window)
     reasons += [
         f"{view.source.id} says '{theirs.lemma}' where the claim says '{said.lemma}'"
         for said, theirs in pairs
@@ -291,7 +293,7 @@ def claim_features(
             _reversals(claim, related, view, reasons),
         ) + _speaker_swap(claim, window, similarities, view, reasons)
         object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
-        opposite = _opposes(claim, related, view, reasons)
+        opposite = _opposes(claim, related, window, view, reasons)
     if checker < CHECKER_DOUBTS:
         reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {

@@ -246,3 +246,25 @@ def test_clauses_are_the_parts_a_shorter_claim_may_restate(nlp) -> None:
 
 def test_a_short_sentence_has_no_clauses_of_its_own(nlp) -> None:
     assert F.facts_for(["The mayor approved the plan."])[0].clauses == ()
+
+
+def test_dotted_abbreviations_are_also_one_word() -> None:
+    words = F.all_words(["Moscow wants the U.S.-led coalition and the U.N. to act."])
+    assert {"us", "un", "u", "s", "moscow"} <= words
+    assert F.name_in("us", words) and F.name_in("u.s.", words) and F.name_in("un", words)
+    assert not F.name_in("uk", words)
+
+
+def test_an_opposite_in_a_farther_sentence_counts_only_for_the_same_action(nlp) -> None:
+    claim, ready, other_object, other_verb = F.facts_for(
+        [
+            "Assad refused to hold early elections.",
+            "Putin said Assad is ready to hold snap parliamentary elections.",
+            "Assad is ready to hold talks.",
+            "Assad is ready to win the elections.",
+        ]
+    )
+    (refuse,) = [p for p in claim.predicates if p.lemma == "refuse"]
+    assert refuse.action == ("hold", frozenset({"election"}))
+    assert [(a.lemma, b.lemma) for a, b in F.opposed(claim, [], farther=[ready])] == [("refuse", "ready")]
+    assert F.opposed(claim, [], farther=[other_object, other_verb]) == []

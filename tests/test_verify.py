@@ -26,6 +26,10 @@ PUTIN_CLAIMS = {
     "quarter_million_short": "A quarter of a million people have been killed.",
     "obama": "Obama is lifting sanctions on Russia.",
     "refugees": "Putin said that refugees are fleeing the Assad regime.",
+    # Both articles: Assad "is ready to hold snap parliamentary elections".
+    "refused": "Assad refused to hold early elections.",
+    # The Moscow Times writes "U.S.-led coalition".
+    "us_led": "Moscow wants the US-led coalition to coordinate with the Syrian army.",
 }
 
 HARBOUR = (
@@ -178,6 +182,19 @@ def test_reversed_refugee_statement_is_not_supported(putin_report, embedder) -> 
     aljazeera = source_id(putin_report, "putin_assad_aljazeera.txt")
     assert claim.label != "supported", diagnosis(putin_report, claim, embedder)
     assert aljazeera not in claim.supported_by
+
+
+def test_refusing_what_both_articles_say_he_is_ready_to_do_is_contradicted(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["refused"])
+    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
+    assert sorted(claim.contradicted_by) == sorted(s.id for s in putin_report.sources)
+    assert any("says 'ready' where the claim says 'refuse'" in r for r in claim.reasons), claim.reasons
+
+
+def test_us_is_the_name_the_source_writes_u_s(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["us_led"])
+    assert claim.label == "supported", diagnosis(putin_report, claim, embedder)
+    assert not any("never mentions" in r for r in claim.reasons), claim.reasons
 
 
 # ----------------------------------------------------------------------------- synthetic documents
@@ -459,6 +476,41 @@ def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embed
     (checked,) = report.claims
     assert checked.support[0].signals["opposite"] == 0, diagnosis(report, checked, embedder)
     assert checked.label != "contradicted", diagnosis(report, checked, embedder)
+
+
+READY = (
+    "The mayor is ready to sign the housing deal with the builders. The union refused to end the strike "
+    "in March. Ministers say the new homes will cost millions."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("The mayor refused to sign the housing deal.", "says 'ready' where the claim says 'refuse'"),
+        ("The union was ready to end the strike.", "says 'refuse' where the claim says 'ready'"),
+        ("The union was willing to end the strike in March.", "says 'refuse' where the claim says 'willing'"),
+    ],
+)
+def test_refusing_what_the_source_is_ready_to_do_and_back_is_contradicted(nlp, embedder, claim, reason):
+    report = factaid.check([READY], summary=claim)
+    (checked,) = report.claims
+    assert checked.label == "contradicted", diagnosis(report, checked, embedder)
+    assert any(reason in r for r in checked.reasons), checked.reasons
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The mayor refused to sign the new budget.",  # ready to sign something else
+        "The union refused to end the strike in March.",  # the source's own word
+        "The builders were ready to sign the housing deal.",  # ready, but the mayor refused nothing
+    ],
+)
+def test_refusing_something_else_is_no_opposite(nlp, embedder, claim: str) -> None:
+    report = factaid.check([READY], summary=claim)
+    (checked,) = report.claims
+    assert checked.support[0].signals["opposite"] == 0, diagnosis(report, checked, embedder)
 
 
 COURT = "The court found on Friday that the driver was not guilty. Officials said the old bridge was safe."
