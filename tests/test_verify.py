@@ -439,78 +439,72 @@ OPPOSITES_SOURCE = (
     "Food prices rose sharply last year. The mayor accepted the offer from the port authority. "
     "Imports dropped while exports rose. The council did not approve the budget."
 )
-
-
-@pytest.mark.parametrize(
-    ("claim", "reason"),
-    [
-        (
-            "The city council rejected the new harbour plan on Monday.",
-            "says 'approve' where the claim says 'reject'",
-        ),
-        ("Work on the harbour will stop in May.", "says 'start' where the claim says 'stop'"),
-        ("Food prices fell sharply last year.", "says 'rise' where the claim says 'fall'"),
-        (
-            "The mayor refused the offer from the port authority.",
-            "says 'accept' where the claim says 'refuse'",
-        ),
-    ],
-)
-def test_an_opposite_word_is_contradicted(nlp, embedder, claim: str, reason: str) -> None:
-    report = factaid.check([OPPOSITES_SOURCE], summary=claim)
-    (checked,) = report.claims
-    assert checked.label == "contradicted", diagnosis(report, checked, embedder)
-    assert any(reason in r for r in checked.reasons), checked.reasons
-
-
-@pytest.mark.parametrize(
-    "claim",
-    [
-        "Exports rose while imports dropped.",  # the source's own words
-        "Imports fell.",  # "rose" is said of exports, not of imports
-        "The council rejected the budget.",  # the opposite, negated: the same fact
-    ],
-)
-def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embedder, claim: str) -> None:
-    report = factaid.check([OPPOSITES_SOURCE], summary=claim)
-    (checked,) = report.claims
-    assert checked.support[0].signals["opposite"] == 0, diagnosis(report, checked, embedder)
-    assert checked.label != "contradicted", diagnosis(report, checked, embedder)
-
-
-READY = (
+# An opposite in a sentence MiniLM sets far from the claim counts when both words govern the same action.
+READY_SOURCE = (
     "The mayor is ready to sign the housing deal with the builders. The union refused to end the strike "
     "in March. Ministers say the new homes will cost millions."
 )
 
 
 @pytest.mark.parametrize(
-    ("claim", "reason"),
+    ("source", "claim", "reason"),
     [
-        ("The mayor refused to sign the housing deal.", "says 'ready' where the claim says 'refuse'"),
-        ("The union was ready to end the strike.", "says 'refuse' where the claim says 'ready'"),
-        ("The union was willing to end the strike in March.", "says 'refuse' where the claim says 'willing'"),
+        (
+            OPPOSITES_SOURCE,
+            "The city council rejected the new harbour plan on Monday.",
+            "says 'approve' where the claim says 'reject'",
+        ),
+        (
+            OPPOSITES_SOURCE,
+            "Work on the harbour will stop in May.",
+            "says 'start' where the claim says 'stop'",
+        ),
+        (OPPOSITES_SOURCE, "Food prices fell sharply last year.", "says 'rise' where the claim says 'fall'"),
+        (
+            OPPOSITES_SOURCE,
+            "The mayor refused the offer from the port authority.",
+            "says 'accept' where the claim says 'refuse'",
+        ),
+        (
+            READY_SOURCE,
+            "The mayor refused to sign the housing deal.",
+            "says 'ready' where the claim says 'refuse'",
+        ),
+        (
+            READY_SOURCE,
+            "The union was ready to end the strike.",
+            "says 'refuse' where the claim says 'ready'",
+        ),
+        (
+            READY_SOURCE,
+            "The union was willing to end the strike in March.",
+            "says 'refuse' where the claim says 'willing'",
+        ),
     ],
 )
-def test_refusing_what_the_source_is_ready_to_do_and_back_is_contradicted(nlp, embedder, claim, reason):
-    report = factaid.check([READY], summary=claim)
+def test_an_opposite_word_is_contradicted(nlp, embedder, source: str, claim: str, reason: str) -> None:
+    report = factaid.check([source], summary=claim)
     (checked,) = report.claims
     assert checked.label == "contradicted", diagnosis(report, checked, embedder)
     assert any(reason in r for r in checked.reasons), checked.reasons
 
 
 @pytest.mark.parametrize(
-    "claim",
+    ("source", "claim"),
     [
-        "The mayor refused to sign the new budget.",  # ready to sign something else
-        "The union refused to end the strike in March.",  # the source's own word
-        "The builders were ready to sign the housing deal.",  # ready, but the mayor refused nothing
+        (OPPOSITES_SOURCE, "Exports rose while imports dropped."),  # the source's own words
+        (OPPOSITES_SOURCE, "Imports fell."),  # "rose" is said of exports, not of imports
+        (OPPOSITES_SOURCE, "The council rejected the budget."),  # the opposite, negated: the same fact
+        (READY_SOURCE, "The mayor refused to sign the new budget."),  # ready to sign something else
+        (READY_SOURCE, "The union refused to end the strike in March."),  # the source's own word
+        (READY_SOURCE, "The builders were ready to sign the housing deal."),  # the mayor is; nobody refused
     ],
 )
-def test_refusing_something_else_is_no_opposite(nlp, embedder, claim: str) -> None:
-    report = factaid.check([READY], summary=claim)
+def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embedder, source: str, claim: str):
+    report = factaid.check([source], summary=claim)
     (checked,) = report.claims
     assert checked.support[0].signals["opposite"] == 0, diagnosis(report, checked, embedder)
+    assert checked.label != "contradicted", diagnosis(report, checked, embedder)
 
 
 COURT = "The court found on Friday that the driver was not guilty. Officials said the old bridge was safe."
