@@ -97,6 +97,7 @@ class Facts:
     negated_phrases: list[set[str]] = field(default_factory=list)  # "not from the regime" -> {regime}
     polarity: dict[str, set[bool]] = field(default_factory=dict)  # verb lemma -> negated where it occurs
     roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> names in its subject
+    unnamed_actor_verbs: set[str] = field(default_factory=set)  # verbs done by someone not named
     speakers: set[str] = field(default_factory=set)  # names of who says what it reports
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
@@ -218,14 +219,14 @@ def _negated(tokens) -> bool:
     return any(c.dep_ == "neg" or c.lower_ in _NEGATIONS for t in tokens for c in t.children)
 
 
-def subject_token(verb):
+def subject_token(verb, pronouns: bool = False):
     """The head of the verb's subject, climbing through "ready to hold", "agreed and signed" and
-    relative clauses; None when there is none or it is a pronoun."""
+    relative clauses; None when there is none or (unless ``pronouns``) it is a pronoun."""
     token = verb
     for _ in range(6):
         for child in token.children:
             if child.dep_ in _SUBJECT_DEPS:
-                return None if child.lower_ in _PRONOUNS else child
+                return None if child.lower_ in _PRONOUNS and not pronouns else child
         if token.dep_ in {"relcl", "acl"}:
             return token.head
         if token.dep_ not in {"xcomp", "acomp", "conj", "advcl", "pcomp"}:  # ROOT ends the climb
@@ -269,15 +270,27 @@ def _named_actor(verb) -> set[str]:
 _REPORTING = {"say", "tell"}
 
 
+def _compared_verbs(doc):
+    return (t for t in doc if t.pos_ == "VERB" and t.lemma_.lower() not in {*_REPORTING, "be", "have"})
+
+
 def roles(doc) -> dict[str, set[str]]:
     """Verb lemma -> the names in its actor (see _named_actor); reporting verbs are kept apart (speakers)."""
     found: dict[str, set[str]] = {}
-    for token in doc:
-        if token.pos_ == "VERB" and token.lemma_.lower() not in {*_REPORTING, "be", "have"}:
-            named = _named_actor(token)
-            if named:
-                found.setdefault(token.lemma_.lower(), set()).update(named)
+    for token in _compared_verbs(doc):
+        named = _named_actor(token)
+        if named:
+            found.setdefault(token.lemma_.lower(), set()).update(named)
     return found
+
+
+def unnamed_actor_verbs(doc) -> set[str]:
+    """Verb lemmas done by an actor that is there but not named: "we really want", "the council approved"."""
+    return {
+        token.lemma_.lower()
+        for token in _compared_verbs(doc)
+        if not _named_actor(token) and _actor(subject_token(token, pronouns=True)) is not None
+    }
 
 
 def speakers(doc) -> set[str]:
@@ -545,6 +558,7 @@ def facts_of(doc) -> Facts:
         negated_phrases=negated_phrases(doc),
         polarity=polarity(doc),
         roles=roles(doc),
+        unnamed_actor_verbs=unnamed_actor_verbs(doc),
         speakers=speakers(doc),
         objects=objects(doc),
         actions=actions(doc),

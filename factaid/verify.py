@@ -170,6 +170,18 @@ def _swaps(
     return swaps
 
 
+def _done_unnamed(verb: str, window: list[F.Facts], aligned: list[float]) -> bool:
+    """Whether the nearby evidence closest to the claim that uses ``verb`` gives it an actor it does not
+    name ("We really want to create a coalition," Putin said): a name that does it elsewhere ("Moscow
+    wants the coalition to coordinate") is then no rival of the claim's actor."""
+    using = [
+        i
+        for i, f in enumerate(window)
+        if aligned[i] >= NEARBY and (verb in f.roles or verb in f.unnamed_actor_verbs)
+    ]
+    return bool(using) and verb in window[max(using, key=lambda i: aligned[i])].unnamed_actor_verbs
+
+
 def _reversals(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
     """Actions the related evidence tells the other way round: "the protesters arrested the police"
     against "the police arrested the protesters" (a role swap of any actors, named or not)."""
@@ -257,17 +269,26 @@ def support_probability(calibration: Calibration, features: dict[str, float]) ->
     return probability * VETO_SCALE if vetoed(features) else probability
 
 
+@dataclass(frozen=True)
+class ClauseMatch:
+    """The claim's cosine to the evidence clause that holds most of its words, and which sentence of the
+    evidence window holds that clause."""
+
+    cosine: float
+    sentence: int
+
+
 def claim_features(
     claim: F.Facts,
     similarities: list[float],
-    clause_similarity: float,
+    clause: ClauseMatch | None,
     window: list[F.Facts],
     view: SourceView,
     checker: float,
 ) -> tuple[dict[str, float], list[str]]:
     """Signals of one claim against one source's evidence window, with human-readable reasons.
-    ``similarities`` are the claim's cosines to the window's sentences, ``clause_similarity`` its best
-    cosine to a clause of one of them."""
+    ``similarities`` are the claim's cosines to the window's sentences, ``clause`` its best match
+    among their clauses."""
     reasons: list[str] = []
     missing_names = [n for n in claim.names if not F.name_in(n, view.words)]
     reasons += [f"{view.source.id} never mentions {n!r}" for n in missing_names]
@@ -276,29 +297,35 @@ def claim_features(
         reasons.append(f"{view.source.id} has no word for: {', '.join(unseen)}")
     number_mismatch, number_missing = _numbers(claim, window, view, reasons)
     date_mismatch, date_missing = _dates(claim, window, view, reasons)
-    related = [f for f, similarity in zip(window, similarities) if similarity >= RELATED]
+    # A sentence is as close to the claim as its closest clause: a long sentence that restates the
+    # claim in one clause ("..., adding he had spoken to Obama") is far from it as a whole.
+    aligned = list(similarities)
+    if clause is not None:
+        aligned[clause.sentence] = max(aligned[clause.sentence], clause.cosine)
+    related = [f for f, similarity in zip(window, aligned) if similarity >= RELATED]
     # The same verb with named actors is alignment enough: a looser bar than for negation.
-    nearby = [f for f, similarity in zip(window, similarities) if similarity >= NEARBY]
+    nearby = [f for f, similarity in zip(window, aligned) if similarity >= NEARBY]
     # A claim the source states word for word is not contradicted by how the source's sentences parse:
     # in run-on sentences (captions glued to the text) a verb gets a subject or a "not" from another clause.
     verbatim = bool(claim.letters) and claim.letters in view.letters
-    negation_flip = int(not verbatim and (_flips(claim, related) or _denies(claim, window, similarities)))
+    negation_flip = int(not verbatim and (_flips(claim, related) or _denies(claim, window, aligned)))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
     subject_swap = object_swap = opposite = 0
     if not verbatim:
         # A swap of named actors is often a reversal too: count the worse, not both.
+        named_roles = {v: names for v, names in claim.roles.items() if not _done_unnamed(v, window, aligned)}
         subject_swap = max(
-            _swaps(claim.roles, [f.roles for f in nearby], "does", view, reasons),
+            _swaps(named_roles, [f.roles for f in nearby], "does", view, reasons),
             _reversals(claim, related, view, reasons),
-        ) + _speaker_swap(claim, window, similarities, view, reasons)
+        ) + _speaker_swap(claim, window, aligned, view, reasons)
         object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
         opposite = _opposes(claim, related, window, view, reasons)
     if checker < CHECKER_DOUBTS:
         reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {
         "similarity": max(similarities, default=0.0),
-        "clause_similarity": max(clause_similarity, *similarities),
+        "clause_similarity": max(clause.cosine if clause else 0.0, *similarities),
         "window_coverage": _coverage(
             claim.lemmas, set().union(*(f.lemmas for f in window)) if window else set()
         ),
@@ -377,17 +404,17 @@ class Verifier:
         views = [SourceView.of(source) for source in sources]
         claim_facts = F.facts_for([c.text for c in claims])
         claim_vectors = self.embedder.encode([c.text for c in claims])
-        clause_cosines = self._clause_similarities(claim_facts, claim_vectors, candidates, views)
+        clause_matches = self._clause_similarities(claim_facts, claim_vectors, candidates, views)
         checked = self._checker_scores(claims, candidates, views)
         supports = [
             [
                 self._support(
-                    f, v, found[view.source.id], view, checks[view.source.id], cosines[view.source.id]
+                    f, v, found[view.source.id], view, checks[view.source.id], clauses[view.source.id]
                 )
                 for view in views
             ]
-            for f, v, found, checks, cosines in zip(
-                claim_facts, claim_vectors, candidates, checked, clause_cosines
+            for f, v, found, checks, clauses in zip(
+                claim_facts, claim_vectors, candidates, checked, clause_matches
             )
         ]
         if self.nli is not None:
@@ -412,20 +439,22 @@ class Verifier:
         claim_vectors: np.ndarray,
         candidates: list[dict[str, list[Evidence]]],
         views: list[SourceView],
-    ) -> list[dict[str, float]]:
-        """Every claim's cosine to the best clause of its evidence in each source (0 without one), with
-        the clauses embedded in one batched call."""
+    ) -> list[dict[str, ClauseMatch | None]]:
+        """Every claim's match with the best clause of its evidence in each source (None without one),
+        with the clauses embedded in one batched call."""
         keys, texts = [], []
         for i, (facts, found) in enumerate(zip(claim_facts, candidates)):
             for view in views:
                 clause = best_clause(facts, [view.facts[e.sentence_index] for e in found[view.source.id]])
                 if clause is not None:
-                    keys.append((i, view.source.id))
-                    texts.append(clause)
-        cosines: list[dict[str, float]] = [{view.source.id: 0.0 for view in views} for _ in claim_facts]
-        for (i, source_id), vector in zip(keys, self.embedder.encode(texts)):
-            cosines[i][source_id] = float(vector @ claim_vectors[i])
-        return cosines
+                    keys.append((i, view.source.id, clause[0]))
+                    texts.append(clause[1])
+        matches: list[dict[str, ClauseMatch | None]] = [
+            {view.source.id: None for view in views} for _ in claim_facts
+        ]
+        for (i, source_id, sentence), vector in zip(keys, self.embedder.encode(texts)):
+            matches[i][source_id] = ClauseMatch(float(vector @ claim_vectors[i]), sentence)
+        return matches
 
     def _support(
         self,
@@ -434,12 +463,12 @@ class Verifier:
         evidence: list[Evidence],
         view: SourceView,
         checker: float,
-        clause_similarity: float,
+        clause: ClauseMatch | None,
     ) -> SourceSupport:
         vectors = self.embedder.encode([e.text for e in evidence])
         similarities = [float(s) for s in vectors @ vector]
         window = [view.facts[e.sentence_index] for e in evidence]
-        features, reasons = claim_features(facts, similarities, clause_similarity, window, view, checker)
+        features, reasons = claim_features(facts, similarities, clause, window, view, checker)
         score = support_probability(self.calibration, features)
         label = _label(score, self.threshold, features)
         signals = {name: round(value, 4) for name, value in features.items()}
@@ -461,13 +490,18 @@ class Verifier:
                 )
 
 
-def best_clause(claim: F.Facts, window: list[F.Facts]) -> str | None:
-    """The evidence clause that holds most of the claim's words (the shorter one on a tie): the part of
-    a sentence that a claim giving only part of it restates. One clause per claim and source: embedding
-    every clause of every evidence sentence made the verifier far slower."""
-    shared = [(len(claim.lemmas & c.lemmas), -len(c.lemmas), c.text) for f in window for c in f.clauses]
+def best_clause(claim: F.Facts, window: list[F.Facts]) -> tuple[int, str] | None:
+    """The evidence clause that holds most of the claim's words (the shorter one on a tie), and the
+    window sentence it is from: the part of a sentence that a claim giving only part of it restates. One
+    clause per claim and source: embedding every clause of every evidence sentence made the verifier far
+    slower."""
+    shared = [
+        (len(claim.lemmas & c.lemmas), -len(c.lemmas), c.text, -i)
+        for i, f in enumerate(window)
+        for c in f.clauses
+    ]
     best = max(shared, default=None)
-    return best[2] if best is not None and best[0] > 0 else None
+    return (-best[3], best[2]) if best is not None and best[0] > 0 else None
 
 
 def checker_premise(evidence: list[Evidence]) -> str:

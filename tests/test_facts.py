@@ -268,3 +268,18 @@ def test_an_opposite_in_a_farther_sentence_counts_only_for_the_same_action(nlp) 
     assert refuse.action == ("hold", frozenset({"election"}))
     assert [(a.lemma, b.lemma) for a, b in F.opposed(claim, [], farther=[ready])] == [("refuse", "ready")]
     assert F.opposed(claim, [], farther=[other_object, other_verb]) == []
+
+
+def test_verbs_done_by_someone_not_named(nlp) -> None:
+    quote, named, described, none = F.facts_for(
+        [
+            '"We really want to create a coalition," Putin told journalists.',
+            "Moscow wants the coalition to coordinate with the army.",
+            "The town council approved the plan.",
+            "To build the road would take years.",
+        ]
+    )
+    assert "want" in quote.unnamed_actor_verbs and "want" not in quote.roles
+    assert named.roles["want"] == {"moscow"} and "want" not in named.unnamed_actor_verbs
+    assert "approve" in described.unnamed_actor_verbs
+    assert "build" not in none.unnamed_actor_verbs  # no actor at all

@@ -30,6 +30,14 @@ PUTIN_CLAIMS = {
     "refused": "Assad refused to hold early elections.",
     # The Moscow Times writes "U.S.-led coalition".
     "us_led": "Moscow wants the US-led coalition to coordinate with the Syrian army.",
+    # The Moscow Times: "We really want to create some kind of an international coalition to fight
+    # terrorism and extremism," Putin told journalists (and elsewhere "Moscow wants the U.S.-led coalition").
+    "coalition": "Putin wants to create an international coalition to fight terrorism.",
+    # The Moscow Times: "..., adding he had spoken to U.S. President Barack Obama on the matter."
+    "not_spoken": "Putin said he had not spoken to Obama.",
+    # The Moscow Times: "And the Syrian president agrees with that, all the way down to holding early
+    # elections".
+    "rejects": "The Syrian president rejects early elections.",
 }
 
 HARBOUR = (
@@ -95,13 +103,15 @@ def features(report: Report, claim: Claim, source: str, embedder) -> dict[str, f
     similarities = [float(s) for s in vectors @ embedder.encode([claim.text])[0]]
     window = [view.facts[e.sentence_index] for e in support.evidence]
     claim_facts = F.facts_for([claim.text])[0]
-    clause = verify.best_clause(claim_facts, window)
-    clause_similarity = (
-        float(embedder.encode([clause])[0] @ embedder.encode([claim.text])[0]) if clause else 0.0
+    best = verify.best_clause(claim_facts, window)
+    clause = (
+        verify.ClauseMatch(float(embedder.encode([best[1]])[0] @ embedder.encode([claim.text])[0]), best[0])
+        if best
+        else None
     )
     checker = verify.NLIScorer(models.get_checker())
     [(supported, _)] = checker.score([verify.checker_premise(support.evidence)], [claim.text])
-    found, _ = verify.claim_features(claim_facts, similarities, clause_similarity, window, view, supported)
+    found, _ = verify.claim_features(claim_facts, similarities, clause, window, view, supported)
     return {name: round(value, 3) for name, value in found.items()}
 
 
@@ -195,6 +205,29 @@ def test_us_is_the_name_the_source_writes_u_s(putin_report, embedder) -> None:
     claim = claim_of(putin_report, PUTIN_CLAIMS["us_led"])
     assert claim.label == "supported", diagnosis(putin_report, claim, embedder)
     assert not any("never mentions" in r for r in claim.reasons), claim.reasons
+
+
+def test_a_quote_of_the_claims_actor_is_no_swap_with_a_name_elsewhere(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["coalition"])
+    moscow = source_id(putin_report, "putin_assad_moscowtimes.txt")
+    assert claim.label == "supported", diagnosis(putin_report, claim, embedder)
+    assert moscow in claim.supported_by, diagnosis(putin_report, claim, embedder)
+    signals = next(s.signals for s in claim.support if s.source_id == moscow)
+    assert signals["subject_swap"] == 0, signals
+
+
+def test_a_negated_clause_of_a_long_sentence_is_contradicted(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["not_spoken"])
+    moscow = source_id(putin_report, "putin_assad_moscowtimes.txt")
+    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
+    assert claim.contradicted_by == [moscow], diagnosis(putin_report, claim, embedder)
+    assert any("negation differs" in r for r in claim.reasons), claim.reasons
+
+
+def test_rejecting_what_the_president_agrees_to_is_contradicted(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["rejects"])
+    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
+    assert any("says 'agree' where the claim says 'reject'" in r for r in claim.reasons), claim.reasons
 
 
 # ----------------------------------------------------------------------------- synthetic documents
@@ -507,6 +540,32 @@ def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embed
     assert checked.label != "contradicted", diagnosis(report, checked, embedder)
 
 
+# A long sentence that gives a fact in one clause, and a quote whose "we" is a named person's; a place
+# that wants something else (as "Moscow wants ..." in the Moscow Times) is no rival of that person.
+MINISTER = (
+    '"We want to rebuild the old bridge by May," Anna Holm told reporters after opening the new school in '
+    "Brenmoor on Monday, adding she had spoken to the head teacher about the budget. "
+    "Brenmoor wants the old bridge to carry a new road to the harbour by May."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "label", "signal"),
+    [
+        ("Anna Holm said she had not spoken to the head teacher.", "contradicted", "negation_flip"),
+        ("Anna Holm said she had spoken to the head teacher.", "supported", None),
+        ("Anna Holm wants to rebuild the old bridge by May.", "supported", None),
+        ("Peter Lund wants to rebuild the old bridge by May.", "unsupported", None),
+    ],
+)
+def test_clauses_and_quotes_align_the_claim_with_its_evidence(nlp, embedder, claim, label, signal):
+    report = factaid.check([MINISTER], summary=claim)
+    (checked,) = report.claims
+    assert checked.label == label, diagnosis(report, checked, embedder)
+    for name in ("negation_flip", "subject_swap"):
+        assert checked.support[0].signals[name] == (name == signal), diagnosis(report, checked, embedder)
+
+
 COURT = "The court found on Friday that the driver was not guilty. Officials said the old bridge was safe."
 
 
@@ -602,16 +661,16 @@ def test_claim_features_tell_a_changed_number_from_a_missing_one(make_source) ->
     view = verify.SourceView.of(source)
     window = view.facts[:1]
     changed, reasons = verify.claim_features(
-        F.facts_for(["About 800 workers will be hired."])[0], [0.9], 0.9, window, view, 0.5
+        F.facts_for(["About 800 workers will be hired."])[0], [0.9], None, window, view, 0.5
     )
     assert changed["number_mismatch"] == 1 and changed["number_missing"] == 0
     assert any("300 worker" in r for r in reasons)
     missing, _ = verify.claim_features(
-        F.facts_for(["About 800 trucks will arrive."])[0], [0.4], 0.4, window, view, 0.5
+        F.facts_for(["About 800 trucks will arrive."])[0], [0.4], None, window, view, 0.5
     )
     assert missing["number_mismatch"] == 0 and missing["number_missing"] == 1
     same, _ = verify.claim_features(
-        F.facts_for(["About 300 workers will be hired."])[0], [1.0], 1.0, window, view, 0.5
+        F.facts_for(["About 300 workers will be hired."])[0], [1.0], None, window, view, 0.5
     )
     assert same["number_mismatch"] == same["number_missing"] == 0
     assert set(same) == set(verify.FEATURES)
@@ -620,7 +679,7 @@ def test_claim_features_tell_a_changed_number_from_a_missing_one(make_source) ->
 def test_claim_features_flag_names_the_source_never_mentions(make_source) -> None:
     view = verify.SourceView.of(make_source("Syrian President Bashar al-Assad met officials.", "S1"))
     claim = F.facts_for(["Obama met Syria's president."])[0]
-    found, reasons = verify.claim_features(claim, [0.5], 0.5, view.facts, view, 0.5)
+    found, reasons = verify.claim_features(claim, [0.5], None, view.facts, view, 0.5)
     assert found["missing_names"] == 1  # Obama; "Syria" matches "Syrian"
     assert any("obama" in r for r in reasons)
 
