@@ -404,7 +404,7 @@ class Verifier:
         views = [SourceView.of(source) for source in sources]
         claim_facts = F.facts_for([c.text for c in claims])
         claim_vectors = self.embedder.encode([c.text for c in claims])
-        clause_matches = self._clause_similarities(claim_facts, claim_vectors, candidates, views)
+        clause_matches = self._clause_matches(claim_facts, claim_vectors, candidates, views)
         checked = self._checker_scores(claims, candidates, views)
         supports = [
             [
@@ -433,7 +433,7 @@ class Verifier:
             checked[i][source_id] = support
         return checked
 
-    def _clause_similarities(
+    def _clause_matches(
         self,
         claim_facts: list[F.Facts],
         claim_vectors: np.ndarray,
