@@ -424,6 +424,7 @@ def _governed_action(token) -> tuple[str, frozenset[str]] | None:
 
 
 def _same_action(a: Predicate, b: Predicate) -> bool:
+    """The same verb under both words, with an object in common when both verbs have objects."""
     if a.action is None or b.action is None or a.action[0] != b.action[0]:
         return False
     return not (a.action[1] and b.action[1]) or bool(a.action[1] & b.action[1])
