@@ -516,8 +516,7 @@ READY_SOURCE = (
     ],
 )
 def test_an_opposite_word_is_contradicted(nlp, embedder, source: str, claim: str, reason: str) -> None:
-    report = factaid.check([source], summary=claim)
-    (checked,) = report.claims
+    report, checked = check_one([source], claim)
     assert checked.label == "contradicted", diagnosis(report, checked, embedder)
     assert any(reason in r for r in checked.reasons), checked.reasons
 
@@ -534,8 +533,7 @@ def test_an_opposite_word_is_contradicted(nlp, embedder, source: str, claim: str
     ],
 )
 def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embedder, source: str, claim: str):
-    report = factaid.check([source], summary=claim)
-    (checked,) = report.claims
+    report, checked = check_one([source], claim)
     assert checked.support[0].signals["opposite"] == 0, diagnosis(report, checked, embedder)
     assert checked.label != "contradicted", diagnosis(report, checked, embedder)
 
@@ -559,8 +557,7 @@ MINISTER = (
     ],
 )
 def test_clauses_and_quotes_align_the_claim_with_its_evidence(nlp, embedder, claim, label, signal):
-    report = factaid.check([MINISTER], summary=claim)
-    (checked,) = report.claims
+    report, checked = check_one([MINISTER], claim)
     assert checked.label == label, diagnosis(report, checked, embedder)
     for name in ("negation_flip", "subject_swap"):
         assert checked.support[0].signals[name] == (name == signal), diagnosis(report, checked, embedder)
