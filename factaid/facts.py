@@ -101,6 +101,9 @@ class Facts:
     speakers: set[str] = field(default_factory=set)  # names of who says what it reports
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
+    partners: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # verb -> its named objects
+    unnamed_party_verbs: set[str] = field(default_factory=set)  # verbs done to someone a pronoun stands for
+    verbs: set[str] = field(default_factory=set)  # lemmas of its verbs
     predicates: list[Predicate] = field(default_factory=list)  # words with opposites, see opposites()
     clauses: tuple[Clause, ...] = ()  # see clauses()
     letters: str = ""  # see letters()
@@ -340,6 +343,67 @@ def objects(doc) -> dict[str, set[str]]:
     return found
 
 
+# Prepositions that tie a named party to an action ("share power with the Islamic State", "imposed
+# sanctions on Russia"); time and place ("in", "at", "during") are left out.
+_PARTY_PREPOSITIONS = {"with", "against", "to", "for", "on", "between", "toward", "towards"}
+
+
+def _name_of(token) -> str:
+    """The name a token heads, lower-cased in order: "the Islamic State" -> "islamic state"."""
+    parts = [t for t in (*token.lefts, token) if t.i == token.i or t.dep_ in {"compound", "flat"}]
+    return " ".join(t.lower_ for t in parts if t.is_alpha and not t.is_stop and _is_name(t))
+
+
+def _parties(verb) -> list:
+    """What a verb is done to or with: its direct object, and the object of a party preposition on the
+    verb or on that object ("share power with the Islamic State"); each may have conjuncts."""
+    direct = [c for c in verb.children if c.dep_ == "dobj"]
+    objects = [
+        *direct,
+        *(
+            p
+            for head in (verb, *direct)
+            for prep in head.children
+            if prep.dep_ == "prep" and prep.lower_ in _PARTY_PREPOSITIONS
+            for p in prep.children
+            if p.dep_ == "pobj"
+        ),
+    ]
+    return objects
+
+
+def _party_verbs(doc):
+    return (t for t in doc if t.pos_ == "VERB" and t.lemma_.lower() not in {*_REPORTING, "be", "have"})
+
+
+def partners(doc) -> dict[str, list[tuple[str, ...]]]:
+    """Verb lemma -> the names it is done to or with (see _parties), one tuple per party with its
+    conjuncts: "imposed sanctions on Russia and Iran" -> impose: [("russia", "iran")]."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for verb in _party_verbs(doc):
+        for party in _parties(verb):
+            # A date ("on Friday") is a proper noun too.
+            names = tuple(
+                _name_of(t)
+                for t in (party, *party.conjuncts)
+                if _is_name(t) and t.ent_type_ in {"", *NAME_TYPES}
+            )
+            if any(names):
+                found.setdefault(verb.lemma_.lower(), []).append(tuple(n for n in names if n))
+    return found
+
+
+def unnamed_party_verbs(doc) -> set[str]:
+    """Verb lemmas done to or with someone, or somewhere, that a pronoun stands for ("met him", "chose to
+    attend there"): the name may be in another sentence."""
+    return {
+        verb.lemma_.lower()
+        for verb in _party_verbs(doc)
+        if any(t.lower_ in _PRONOUNS or t.pos_ == "PRON" for p in _parties(verb) for t in (p, *p.conjuncts))
+        or any(c.dep_ == "advmod" and c.lower_ in {"there", "here"} for c in verb.children)
+    }
+
+
 def _head_word(token) -> str | None:
     """A noun to compare actors by: none for a missing token, a pronoun or a function word."""
     if token is None or not token.is_alpha or token.is_stop or token.lower_ in _PRONOUNS:
@@ -563,6 +627,9 @@ def facts_of(doc) -> Facts:
         speakers=speakers(doc),
         objects=objects(doc),
         actions=actions(doc),
+        partners=partners(doc),
+        unnamed_party_verbs=unnamed_party_verbs(doc),
+        verbs={t.lemma_.lower() for t in doc if t.pos_ == "VERB"},
         predicates=predicates(doc),
         clauses=clauses(doc),
         letters=letters(doc.text),

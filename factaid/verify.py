@@ -41,6 +41,7 @@ FEATURES = (
     "subject_swap",  # the evidence has the same action done by someone else
     "object_swap",  # ... or done to something else (softer: "left the port" and "left the tracks")
     "opposite",  # the evidence says the opposite word of the same thing ("approved" for "rejected")
+    "misplaced_name",  # a name the source gives, but not where it tells of the action the claim ties it to
     "checker",  # the claim checker's probability that the best evidence supports the claim
 )
 # A source that gives the claim's fact with another number, date, actor, polarity or an opposite word
@@ -48,7 +49,14 @@ FEATURES = (
 # never counts as supporting it, whatever the other signals say: its probability is scaled down. (The
 # claim checker does not overrule the parser-based negation and actor vetoes: it misreads some flipped
 # negations that tests/test_verify.py checks.)
-VETO_FEATURES = ("number_mismatch", "date_mismatch", "negation_flip", "subject_swap", "opposite")
+VETO_FEATURES = (
+    "number_mismatch",
+    "date_mismatch",
+    "negation_flip",
+    "subject_swap",
+    "opposite",
+    "misplaced_name",
+)
 VETO_SCALE = 0.25
 CHECKER_DOUBTS = 0.5  # below this, the checker's doubt is among a verdict's reasons
 # Cosine above which an evidence sentence is about the claim's fact, so a negated verb or another actor
@@ -196,6 +204,29 @@ def _reversals(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons
     return reversals
 
 
+def _misplaced(
+    claim: F.Facts, window: list[F.Facts], aligned: list[float], view: SourceView, reasons: list[str]
+) -> int:
+    """Names the claim ties to an action that the nearby evidence tells without them: "Assad is ready to
+    share power with the Islamic State" against "... could share power with a 'healthy' opposition",
+    in a source that names the Islamic State elsewhere (a name it never gives is missing_names)."""
+    misplaced = 0
+    for verb, parties in claim.partners.items():
+        telling = [f for f, similarity in zip(window, aligned) if similarity >= NEARBY and verb in f.verbs]
+        # "Lecque could have chosen to attend there": the name may be what the pronoun stands for.
+        if not telling or any(verb in f.unnamed_party_verbs for f in telling):
+            continue
+        for party in parties:
+            names = [name for name in party if F.name_in(name, view.words)]
+            # One word of a name is enough: a sentence may shorten it ("Derby" for "Derby County"), name
+            # the country of a people ("Jordan" for "Jordanians"), or give one of a party's conjuncts.
+            words = {w.removesuffix("s") if len(w) > 4 else w for name in names for w in name.split()}
+            if names and not any(F.name_in(word, set(f.terms)) for f in telling for word in words):
+                misplaced += 1
+                reasons.append(f"{view.source.id} tells of '{verb}' without {' or '.join(map(repr, names))}")
+    return misplaced
+
+
 def _named(facts: F.Facts, words: set[str]) -> str:
     """The entity these name words belong to, as written ("vladimir putin"), for a reason."""
     return max((n for n in facts.names if F.name_in(n, words)), key=len, default=" ".join(sorted(words)))
@@ -311,7 +342,7 @@ def claim_features(
     negation_flip = int(not verbatim and (_flips(claim, related) or _denies(claim, window, aligned)))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
-    subject_swap = object_swap = opposite = 0
+    subject_swap = object_swap = opposite = misplaced_name = 0
     if not verbatim:
         # A swap of named actors is often a reversal too: count the worse, not both.
         named_roles = {v: names for v, names in claim.roles.items() if not _done_unnamed(v, window, aligned)}
@@ -321,6 +352,7 @@ def claim_features(
         ) + _speaker_swap(claim, window, aligned, view, reasons)
         object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
         opposite = _opposes(claim, related, window, view, reasons)
+        misplaced_name = _misplaced(claim, window, aligned, view, reasons)
     if checker < CHECKER_DOUBTS:
         reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {
@@ -339,6 +371,7 @@ def claim_features(
         "subject_swap": float(subject_swap),
         "object_swap": float(object_swap),
         "opposite": float(opposite),
+        "misplaced_name": float(misplaced_name),
         "checker": checker,
     }
     return features, reasons

@@ -283,3 +283,39 @@ def test_verbs_done_by_someone_not_named(nlp) -> None:
     assert named.roles["want"] == {"moscow"} and "want" not in named.unnamed_actor_verbs
     assert "approve" in described.unnamed_actor_verbs
     assert "build" not in none.unnamed_actor_verbs  # no actor at all
+
+
+def test_partners_are_the_names_an_action_is_done_to_or_with(nlp) -> None:
+    shared, imposed, spoke, described, placed = F.facts_for(
+        [
+            "Assad is ready to share power with the Islamic State.",
+            "The EU imposed sanctions on Russia and Iran.",
+            "Putin spoke with Obama about Syria.",
+            "Assad could share power with a healthy opposition.",
+            "Putin met reporters in Vladivostok on Friday.",
+        ]
+    )
+    assert shared.partners == {"share": [("islamic state",)]}
+    assert imposed.partners == {"impose": [("russia", "iran")]}  # one party of conjuncts; not "sanctions"
+    assert spoke.partners == {"speak": [("obama",)]}  # "about Syria" is what was said, not to whom
+    assert described.partners == {}  # not a name
+    assert placed.partners == {}  # places and times are left out
+    assert {"share"} <= shared.verbs and "be" not in shared.verbs
+
+
+def test_kinds_that_exclude_each_other_are_opposites() -> None:
+    table = F.opposites()
+    assert "parliamentary" in table["presidential"] and "presidential" in table["parliamentary"]
+    assert "female" in table["male"]
+
+
+def test_verbs_done_to_someone_a_pronoun_stands_for(nlp) -> None:
+    there, him, named = F.facts_for(
+        [
+            "Although Lecque could have chosen to attend there, he made the commute to Scanlan.",
+            "Putin met him in Moscow.",
+            "Putin met Obama in Moscow.",
+        ]
+    )
+    assert "attend" in there.unnamed_party_verbs
+    assert "meet" in him.unnamed_party_verbs and "meet" not in named.unnamed_party_verbs

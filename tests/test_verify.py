@@ -38,6 +38,11 @@ PUTIN_CLAIMS = {
     # The Moscow Times: "And the Syrian president agrees with that, all the way down to holding early
     # elections".
     "rejects": "The Syrian president rejects early elections.",
+    # Both articles: Assad "is ready to hold snap parliamentary elections".
+    "presidential": "Putin said Assad is ready to hold early presidential elections.",
+    # The Moscow Times: Assad "could share power with 'healthy' opposition"; Al Jazeera: he is ready to
+    # "allow a 'healthy' opposition to share power". Both name the Islamic State elsewhere.
+    "islamic_state": "Assad is ready to share power with the Islamic State.",
 }
 
 HARBOUR = (
@@ -228,6 +233,22 @@ def test_rejecting_what_the_president_agrees_to_is_contradicted(putin_report, em
     claim = claim_of(putin_report, PUTIN_CLAIMS["rejects"])
     assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
     assert any("says 'agree' where the claim says 'reject'" in r for r in claim.reasons), claim.reasons
+
+
+def test_another_kind_of_election_is_contradicted(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["presidential"])
+    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
+    assert sorted(claim.contradicted_by) == sorted(s.id for s in putin_report.sources)
+    assert any("says 'parliamentary' where the claim says 'presidential'" in r for r in claim.reasons), (
+        claim.reasons
+    )
+
+
+def test_a_name_from_elsewhere_put_into_the_action_is_contradicted(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["islamic_state"])
+    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
+    assert sorted(claim.contradicted_by) == sorted(s.id for s in putin_report.sources)
+    assert any("tells of 'share' without 'islamic state'" in r for r in claim.reasons), claim.reasons
 
 
 # ----------------------------------------------------------------------------- synthetic documents
@@ -513,6 +534,12 @@ READY_SOURCE = (
             "The union was willing to end the strike in March.",
             "says 'refuse' where the claim says 'willing'",
         ),
+        # Kinds that exclude each other.
+        (
+            OPPOSITES_SOURCE + " Brenmoor will hold regional elections in June.",
+            "Brenmoor will hold presidential elections in June.",
+            "says 'regional' where the claim says 'presidential'",
+        ),
     ],
 )
 def test_an_opposite_word_is_contradicted(nlp, embedder, source: str, claim: str, reason: str) -> None:
@@ -536,6 +563,41 @@ def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embed
     report, checked = check_one([source], claim)
     assert checked.support[0].signals["opposite"] == 0, diagnosis(report, checked, embedder)
     assert checked.label != "contradicted", diagnosis(report, checked, embedder)
+
+
+# The builders and Castor Homes are both named, in different facts.
+HOUSING = (
+    "The mayor signed the housing deal with Vale Builders on Monday. Castor Homes lost the bid in March "
+    "and said it would appeal. The union met Vale Builders to discuss wages."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "name"),
+    [
+        ("The mayor signed the housing deal with Castor Homes.", "castor homes"),
+        ("The union met Castor Homes to discuss wages.", "castor homes"),
+    ],
+)
+def test_a_name_moved_from_another_fact_is_contradicted(embedder, claim: str, name: str) -> None:
+    report, checked = check_one([HOUSING], claim)
+    assert checked.label == "contradicted", diagnosis(report, checked, embedder)
+    assert checked.support[0].signals["misplaced_name"] == 1, diagnosis(report, checked, embedder)
+    assert any(f"without {name!r}" in r for r in checked.reasons), checked.reasons
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The mayor signed a deal with Vale Builders.",  # the name is where the source gives it
+        "The mayor signed the housing deal with the builders.",  # no name to move
+        "The union met Vale Builders.",
+    ],
+)
+def test_a_name_where_the_source_gives_it_is_not_misplaced(embedder, claim: str) -> None:
+    report, checked = check_one([HOUSING], claim)
+    assert checked.support[0].signals["misplaced_name"] == 0, diagnosis(report, checked, embedder)
+    assert checked.label == "supported", diagnosis(report, checked, embedder)
 
 
 # A long sentence that gives a fact in one clause, and a quote whose "we" is a named person's; a place
