@@ -349,8 +349,9 @@ _PARTY_PREPOSITIONS = {"with", "against", "to", "for", "on", "between", "toward"
 
 
 def _name_of(token) -> str:
-    """The name a token heads, lower-cased in order: "the Islamic State" -> "islamic state"."""
-    parts = [t for t in (*token.lefts, token) if t.i == token.i or t.dep_ in {"compound", "flat"}]
+    """The name words of the phrase a token ends, lower-cased in order: "the Islamic State" -> "islamic
+    state", "the Freer and Sackler Galleries" -> "freer sackler galleries"."""
+    parts = token.doc[token.left_edge.i : token.i + 1]
     return " ".join(t.lower_ for t in parts if t.is_alpha and not t.is_stop and _is_name(t))
 
 
