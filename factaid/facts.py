@@ -74,7 +74,8 @@ class Clause:
 
 @dataclass(frozen=True)
 class Predicate:
-    """A verb or adjective that has opposites ("approve", "high"), and what it is said of."""
+    """A verb, adjective or role noun that has opposites ("approve", "high", "ally"), and what it is said
+    of."""
 
     lemma: str
     negated: bool
@@ -82,6 +83,8 @@ class Predicate:
     # The verb it governs and that verb's objects: ("hold", {"election"}) in "refused to hold elections"
     # and in "is ready to hold snap elections".
     action: tuple[str, frozenset[str]] | None = None
+    # Whose role it is, for a role noun, when named: {"assad"} in "Assad's ally" and "an ally of Assad".
+    holders: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -459,24 +462,35 @@ def _head_lemma(token) -> str | None:
 
 
 def predicates(doc) -> list[Predicate]:
-    """Verbs and adjectives that have opposites, each with what it is said of: the heads of a verb's
-    subject and direct object, the noun an adjective describes or the subject it is said of."""
+    """Verbs, adjectives and role nouns that have opposites, each with what it is said of: the heads of a
+    verb's subject and direct object, the noun an adjective describes or the subject it is said of, the
+    subject and holder of a role ("Russia has been Assad's ally": russia, assad)."""
     found = []
     for token in doc:
         lemma = token.lemma_.lower()
-        if token.pos_ not in {"VERB", "ADJ"} or lemma not in opposites():
+        role = token.pos_ == "NOUN" and token.dep_ == "attr"  # "Russia has been Assad's ally"
+        if (token.pos_ not in {"VERB", "ADJ"} and not role) or lemma not in opposites():
             continue
+        holders = []  # whose role it is: "Assad's ally", "an ally of Assad"
         if token.pos_ == "ADJ" and token.dep_ == "amod":
             arguments = {_head_lemma(token.head)}
             negated = False
+        elif role:
+            of = (p for c in token.children if c.dep_ == "prep" and c.lower_ == "of" for p in c.children)
+            holders = [*(c for c in token.children if c.dep_ == "poss"), *of]
+            arguments = {_head_lemma(subject_token(token.head)), *map(_head_lemma, holders)}
+            negated = _negated([token, token.head])
         else:
             arguments = {_head_lemma(subject_token(token))}
             arguments |= {_head_lemma(c) for c in token.children if c.dep_ == "dobj"}
             # "was not guilty": the negation hangs on the verb the adjective completes.
             negated = _negated([token, token.head] if token.dep_ in _COMPLEMENT_DEPS else [token])
         arguments.discard(None)
+        # Named holders only: "the Syrian government" may be Assad's.
+        named_holders = frozenset(t.lemma_.lower() for t in holders if _is_name(t))
         if arguments:
-            found.append(Predicate(lemma, negated, frozenset(arguments), _governed_action(token)))
+            action = _governed_action(token)
+            found.append(Predicate(lemma, negated, frozenset(arguments), action, named_holders))
     return found
 
 
@@ -500,14 +514,16 @@ def opposed(
 ) -> list[tuple[Predicate, Predicate]]:
     """(word, its opposite) where ``others`` say of the same subject or object, with the same polarity,
     the opposite of a word of ``facts`` and never the word itself ("rejected the plan" / "approved the
-    plan"). A word both sides use ("private as well as public") is no opposite. In ``farther`` sentences
+    plan"), as a verb, adjective or role: "the common enemy" they fight is no "enemy" role. A word both
+    sides use ("private as well as public") is no opposite. In ``farther`` sentences
     (evidence the caller finds less alike) the opposite counts only where both words govern the same
     action, in a sentence without the claim's word: "refused to hold elections" / "is ready to hold
     snap elections", which sentence embeddings set far apart because the two words differ."""
-    their_lemmas = set().union(*(f.lemmas for f in others))
+    # Verbs count with any subject ("it approved"); adjectives and roles only as predicates.
+    their_words = {p.lemma for f in others for p in f.predicates}.union(*(f.verbs for f in others))
     pairs = []
     for said in facts.predicates:
-        near = [] if said.lemma in their_lemmas else [p for f in others for p in f.predicates]
+        near = [] if said.lemma in their_words else [p for f in others for p in f.predicates]
         far = [
             p for f in farther if said.lemma not in f.lemmas for p in f.predicates if _same_action(said, p)
         ]
@@ -519,6 +535,8 @@ def opposed(
                 and p.lemma not in facts.lemmas
                 and p.negated == said.negated
                 and p.arguments & said.arguments
+                # Roles of differently named holders are no opposites: Assad's ally may be Iran's enemy.
+                and not (p.holders and said.holders and not p.holders & said.holders)
             ),
             None,
         )

@@ -319,3 +319,24 @@ def test_verbs_done_to_someone_a_pronoun_stands_for(nlp) -> None:
     )
     assert "attend" in there.unnamed_party_verbs
     assert "meet" in him.unnamed_party_verbs and "meet" not in named.unnamed_party_verbs
+
+
+def test_a_role_is_said_of_its_subject_and_holder(nlp) -> None:
+    ally, enemy, described = F.facts_for(
+        [
+            "Russia has been Assad's key ally in the war.",
+            "Iran is not an enemy of Russia.",
+            "Russia has been a close ally of the Syrian government.",
+        ]
+    )
+    assert (
+        F.Predicate("ally", False, frozenset({"russia", "assad"}), None, frozenset({"assad"}))
+        in ally.predicates
+    )
+    assert (
+        F.Predicate("enemy", True, frozenset({"iran", "russia"}), None, frozenset({"russia"}))
+        in enemy.predicates
+    )
+    # A described holder may be a named one in other words: it is an argument, not a holder.
+    (role,) = [p for p in described.predicates if p.lemma == "ally"]
+    assert role.arguments == {"russia", "government"} and role.holders == frozenset()

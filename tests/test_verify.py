@@ -43,6 +43,8 @@ PUTIN_CLAIMS = {
     # The Moscow Times: Assad "could share power with 'healthy' opposition"; Al Jazeera: he is ready to
     # "allow a 'healthy' opposition to share power". Both name the Islamic State elsewhere.
     "islamic_state": "Assad is ready to share power with the Islamic State.",
+    # The Moscow Times: "Russia, along with Iran, has been Assad's key international ally in the war".
+    "enemy": "Russia has been Assad's key enemy in the war.",
 }
 
 HARBOUR = (
@@ -199,13 +201,6 @@ def test_reversed_refugee_statement_is_not_supported(putin_report, embedder) -> 
     assert aljazeera not in claim.supported_by
 
 
-def test_refusing_what_both_articles_say_he_is_ready_to_do_is_contradicted(putin_report, embedder) -> None:
-    claim = claim_of(putin_report, PUTIN_CLAIMS["refused"])
-    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
-    assert sorted(claim.contradicted_by) == sorted(s.id for s in putin_report.sources)
-    assert any("says 'ready' where the claim says 'refuse'" in r for r in claim.reasons), claim.reasons
-
-
 def test_us_is_the_name_the_source_writes_u_s(putin_report, embedder) -> None:
     claim = claim_of(putin_report, PUTIN_CLAIMS["us_led"])
     assert claim.label == "supported", diagnosis(putin_report, claim, embedder)
@@ -235,20 +230,22 @@ def test_rejecting_what_the_president_agrees_to_is_contradicted(putin_report, em
     assert any("says 'agree' where the claim says 'reject'" in r for r in claim.reasons), claim.reasons
 
 
-def test_another_kind_of_election_is_contradicted(putin_report, embedder) -> None:
-    claim = claim_of(putin_report, PUTIN_CLAIMS["presidential"])
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("refused", "says 'ready' where the claim says 'refuse'"),
+        ("presidential", "says 'parliamentary' where the claim says 'presidential'"),
+        ("islamic_state", "tells of 'share' without 'islamic state'"),
+        ("enemy", "says 'ally' where the claim says 'enemy'"),
+    ],
+)
+def test_an_altered_fact_is_contradicted_by_both_articles(
+    putin_report, embedder, key: str, reason: str
+) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS[key])
     assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
     assert sorted(claim.contradicted_by) == sorted(s.id for s in putin_report.sources)
-    assert any("says 'parliamentary' where the claim says 'presidential'" in r for r in claim.reasons), (
-        claim.reasons
-    )
-
-
-def test_a_name_from_elsewhere_put_into_the_action_is_contradicted(putin_report, embedder) -> None:
-    claim = claim_of(putin_report, PUTIN_CLAIMS["islamic_state"])
-    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
-    assert sorted(claim.contradicted_by) == sorted(s.id for s in putin_report.sources)
-    assert any("tells of 'share' without 'islamic state'" in r for r in claim.reasons), claim.reasons
+    assert any(reason in r for r in claim.reasons), claim.reasons
 
 
 # ----------------------------------------------------------------------------- synthetic documents
@@ -534,6 +531,11 @@ READY_SOURCE = (
             "The union was willing to end the strike in March.",
             "says 'refuse' where the claim says 'willing'",
         ),
+        (
+            OPPOSITES_SOURCE + " Norland has long been Vesta's closest ally.",
+            "Norland has long been Vesta's enemy.",
+            "says 'ally' where the claim says 'enemy'",
+        ),
         # Kinds that exclude each other.
         (
             OPPOSITES_SOURCE + " Brenmoor will hold regional elections in June.",
@@ -557,6 +559,11 @@ def test_an_opposite_word_is_contradicted(nlp, embedder, source: str, claim: str
         (READY_SOURCE, "The mayor refused to sign the new budget."),  # ready to sign something else
         (READY_SOURCE, "The union refused to end the strike in March."),  # the source's own word
         (READY_SOURCE, "The builders were ready to sign the housing deal."),  # the mayor is; nobody refused
+        # Vesta's ally may be Kestria's enemy.
+        (
+            OPPOSITES_SOURCE + " Norland has long been Vesta's closest ally.",
+            "Norland is an enemy of Kestria.",
+        ),
     ],
 )
 def test_an_opposite_of_something_else_or_negated_is_no_contradiction(nlp, embedder, source: str, claim: str):
