@@ -362,7 +362,7 @@ def _parties(verb) -> list:
     """What a verb is done to or with: its direct object, and the object of a party preposition on the
     verb or on that object ("share power with the Islamic State"); each may have conjuncts."""
     direct = [c for c in verb.children if c.dep_ == "dobj"]
-    objects = [
+    return [
         *direct,
         *(
             p
@@ -373,18 +373,13 @@ def _parties(verb) -> list:
             if p.dep_ == "pobj"
         ),
     ]
-    return objects
-
-
-def _party_verbs(doc):
-    return (t for t in doc if t.pos_ == "VERB" and t.lemma_.lower() not in {*_REPORTING, "be", "have"})
 
 
 def partners(doc) -> dict[str, list[tuple[str, ...]]]:
     """Verb lemma -> the names it is done to or with (see _parties), one tuple per party with its
     conjuncts: "imposed sanctions on Russia and Iran" -> impose: [("russia", "iran")]."""
     found: dict[str, list[tuple[str, ...]]] = {}
-    for verb in _party_verbs(doc):
+    for verb in _compared_verbs(doc):
         for party in _parties(verb):
             # A date ("on Friday") is a proper noun too.
             names = tuple(
@@ -397,12 +392,12 @@ def partners(doc) -> dict[str, list[tuple[str, ...]]]:
     return found
 
 
-def unnamed_party_verbs(doc) -> set[str]:
+def unnamed_compared_verbs(doc) -> set[str]:
     """Verb lemmas done to or with someone, or somewhere, that a pronoun stands for ("met him", "chose to
     attend there"): the name may be in another sentence."""
     return {
         verb.lemma_.lower()
-        for verb in _party_verbs(doc)
+        for verb in _compared_verbs(doc)
         if any(t.lower_ in _PRONOUNS or t.pos_ == "PRON" for p in _parties(verb) for t in (p, *p.conjuncts))
         or any(c.dep_ == "advmod" and c.lower_ in {"there", "here"} for c in verb.children)
     }
@@ -647,7 +642,7 @@ def facts_of(doc) -> Facts:
         objects=objects(doc),
         actions=actions(doc),
         partners=partners(doc),
-        unnamed_party_verbs=unnamed_party_verbs(doc),
+        unnamed_party_verbs=unnamed_compared_verbs(doc),
         verbs={t.lemma_.lower() for t in doc if t.pos_ == "VERB"},
         predicates=predicates(doc),
         clauses=clauses(doc),

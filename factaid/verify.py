@@ -216,12 +216,13 @@ def _misplaced(
         # "Lecque could have chosen to attend there": the name may be what the pronoun stands for.
         if not telling or any(verb in f.unnamed_party_verbs for f in telling):
             continue
+        told = set().union(*(f.terms for f in telling))
         for party in parties:
             names = [name for name in party if F.name_in(name, view.words)]
             # One word of a name is enough: a sentence may shorten it ("Derby" for "Derby County"), name
             # the country of a people ("Jordan" for "Jordanians"), or give one of a party's conjuncts.
             words = {w.removesuffix("s") if len(w) > 4 else w for name in names for w in name.split()}
-            if names and not any(F.name_in(word, set(f.terms)) for f in telling for word in words):
+            if names and not any(F.name_in(word, told) for word in words):
                 misplaced += 1
                 reasons.append(f"{view.source.id} tells of '{verb}' without {' or '.join(map(repr, names))}")
     return misplaced
