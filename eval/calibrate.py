@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 import factaid
 from factaid import models
-from factaid.verify import FEATURES, VETO_SCALE, vetoed
+from factaid.verify import FEATURES, support_scale
 
 from .metrics import AGGREGATORS, CLAIM_AGGREGATE, SUMMARY_AGGREGATE, best_threshold
 from .runner import load_done, read_jsonl
@@ -119,12 +119,12 @@ def _fit(bags, rounds: int = 3):
 
 
 def _claim_probabilities(model, bags) -> list[list[float]]:
-    """Each summary's claim probabilities, with the verifier's veto applied as in factaid."""
+    """Each summary's claim probabilities, scaled as factaid scales them (vetoes, dates found nowhere)."""
     probabilities = []
     for _, claims in bags:
         raw = model.predict_proba(np.array(claims))[:, 1] if claims else []
-        vetoes = [VETO_SCALE if vetoed(dict(zip(FEATURES, c))) else 1.0 for c in claims]
-        probabilities.append([float(p * v) for p, v in zip(raw, vetoes)])
+        scales = [support_scale(dict(zip(FEATURES, c))) for c in claims]
+        probabilities.append([float(p * s) for p, s in zip(raw, scales)])
     return probabilities
 
 

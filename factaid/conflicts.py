@@ -37,8 +37,8 @@ def _number_conflicts(fa: F.Facts, fb: F.Facts) -> list[tuple[str, str, str]]:
 def _date_conflicts(fa: F.Facts, fb: F.Facts) -> list[tuple[str, str, str]]:
     found = []
     for kind in ("year", "month", "weekday"):
-        da = sorted(d.split(":")[1] for d in fa.dates if d.startswith(kind + ":"))
-        db = sorted(d.split(":")[1] for d in fb.dates if d.startswith(kind + ":"))
+        da = sorted(F.date_text(d) for d in fa.dates if d.startswith(kind + ":"))
+        db = sorted(F.date_text(d) for d in fb.dates if d.startswith(kind + ":"))
         if da and db and not set(da) & set(db):
             found.append((kind, ", ".join(da), ", ".join(db)))
     return found

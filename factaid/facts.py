@@ -6,6 +6,7 @@ a dropped "not"); the cross-source view compares them between sources. Everythin
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -142,6 +143,9 @@ def parse_number(words: list[str]) -> float | None:
     return total + current if seen else None
 
 
+_ISO_DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d)-(0[1-9]|1[0-2])-[0-3]\d\b")  # "2017-11-07"
+
+
 def _is_year(word: str) -> bool:
     return bool(re.fullmatch(r"1[89]\d\d|20\d\d", word))
 
@@ -149,9 +153,10 @@ def _is_year(word: str) -> bool:
 def quantities(doc) -> list[Quantity]:
     """Numbers with the noun they count; years and the pronoun "one" are left to dates and grammar."""
     found, tokens, i = [], list(doc), 0
+    iso_dates = [range(m.start(), m.end()) for m in _ISO_DATE.finditer(doc.text)]
     while i < len(tokens):
         word = tokens[i].lower_
-        if not (
+        if any(tokens[i].idx in iso_date for iso_date in iso_dates) or not (
             _is_numeric_word(word)
             or (
                 word in {"a", "an"}
@@ -162,9 +167,7 @@ def quantities(doc) -> list[Quantity]:
             i += 1
             continue
         j = i
-        while j < len(tokens) and (
-            _is_numeric_word(tokens[j].lower_) or tokens[j].lower_ in _FILLERS or tokens[j].text == "-"
-        ):
+        while j < len(tokens) and _in_number(tokens, j):
             j += 1
         while j > i and tokens[j - 1].lower_ in _FILLERS | {"-"}:
             j -= 1
@@ -181,6 +184,25 @@ def quantities(doc) -> list[Quantity]:
             found.append(Quantity(value, unit, doc[i:j].text))
         i = max(j, i + 1)
     return found
+
+
+def _in_number(tokens, j: int) -> bool:
+    """Whether token ``j`` carries on the number that the tokens before it began."""
+    if tokens[j].text == "-":  # "twenty-five" is one number; "3-4" and "2010-2012" are ranges of two
+        return not tokens[j - 1].text[:1].isdigit()
+    if tokens[j].lower_ == "and":
+        return _and_continues(tokens, j)
+    return _is_numeric_word(tokens[j].lower_) or tokens[j].lower_ in _FILLERS
+
+
+def _and_continues(tokens, j: int) -> bool:
+    """Whether the "and" at ``j`` is inside one number ("two hundred and fifty", "four and a half")
+    rather than between two ("between 200 and 300", "$5 million and 20 jobs")."""
+    after = [t.lower_ for t in tokens[j + 1 : j + 5] if t.text != "-"][:2]  # "four-and-a-half"
+    before = next((t.lower_ for t in reversed(tokens[:j]) if t.text != "-"), "")
+    if len(after) == 2 and after[0] in {"a", "an"} and after[1] in _FRACTIONS:
+        return True
+    return before in _SCALES and bool(after) and (after[0] in _UNITS or after[0] in _TENS)
 
 
 def _unit_after(tokens, j: int) -> str:
@@ -209,7 +231,16 @@ def dates(doc) -> set[str]:
             following = tokens[i + 1].lemma_.lower()
             if following in _RELATIVE_UNITS or following in _WEEKDAYS:
                 found.add(f"rel:{word} {following}")
+    found.update(f"month:{int(month)}" for month in _ISO_DATE.findall(doc.text))
     return found
+
+
+def date_text(date: str) -> str:
+    """A date of ``dates()`` as people write it: "month:9" -> "September", "weekday:friday" -> "Friday"."""
+    kind, value = date.split(":", 1)
+    if kind == "month":
+        return calendar.month_name[int(value)]
+    return value.capitalize() if kind == "weekday" else value
 
 
 def _words(span) -> set[str]:

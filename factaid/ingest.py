@@ -93,6 +93,18 @@ _DATELINE = re.compile(
     r"^(?:[A-Z][A-Z .'’-]*[A-Z]\.?(?:,\s+[A-Z][A-Za-z. ]{1,30}?)?(?:\s*\([^)]{1,30}\))?|\([^)]{1,30}\))"
     r"\s*(?:--|[-—–])\s+(?=[A-Z\"“‘'])"
 )
+# A short unfinished line that gives a full date is a date line of the page ("September 04, 2015",
+# "Updated Nov. 7, 2017 at 11:33 pm", "2017-11-07 20:21"): cleaning drops it, ``Source.page_dates`` keeps it.
+_MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    r"|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_FULL_DATE = re.compile(
+    rf"\b(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_NAME}\s+\d{{4}}|{_MONTH_NAME}\s+(?:\d{{1,2}}(?:st|nd|rd|th)?,?\s+)?"
+    r"\d{4}|\d{4}-\d{2}-\d{2})\b",
+    re.IGNORECASE,
+)
+_PAGE_DATES_MAX = 3  # the publication and update lines; more are dates of comments or listings
 _URL_ONLY = re.compile(r"^\W*(?:https?://|www\.)\S+$", re.IGNORECASE)
 _BOILERPLATE_MAX_WORDS = 14  # a long line that happens to start with "By ..." is prose
 _CREDIT_AT_END = re.compile(r"\[[A-Z][\w .&/'-]{1,30}\]$|\s[/|]\s*(?:AFP|AP|Reuters|Getty Images|EPA)\W*$")
@@ -203,8 +215,16 @@ def _sniff_html(text: str) -> bool:
 # --- text and Markdown ----------------------------------------------------------------------------------
 
 
-def from_text(text: str, *, source_id: str, title: str | None = None, origin: str = "text") -> Source:
-    """Pasted or read text (plain or Markdown) as a cleaned ``Source``."""
+def from_text(
+    text: str,
+    *,
+    source_id: str,
+    title: str | None = None,
+    origin: str = "text",
+    page_dates: tuple[str, ...] = (),
+) -> Source:
+    """Pasted or read text (plain or Markdown) as a cleaned ``Source``; ``page_dates`` are dates the
+    caller knows of the page (from HTML metadata), before the date lines found in the text."""
     if len(text.encode("utf-8", errors="replace")) > MAX_TEXT_BYTES:
         raise InputError(f"{origin}: the text is over the {MAX_TEXT_BYTES / 1e6:g} MB limit")
     if not text.strip():
@@ -213,6 +233,7 @@ def from_text(text: str, *, source_id: str, title: str | None = None, origin: st
     headings = [line[1] for line in lines if line and line[0] == "heading"]
     body_lines = [line[1] if line else "" for line in lines]
     warnings: list[str] = []
+    dates = _page_dates([*page_dates, *body_lines])
     if title is None:
         title, body_lines = _take_title(body_lines, headings[0] if headings else None)
     drop = {_key(title)} | {_key(h) for h in headings}
@@ -229,7 +250,18 @@ def from_text(text: str, *, source_id: str, title: str | None = None, origin: st
         origin,
         body,
         warnings=warnings + language_warnings(source_id, body),
+        page_dates=dates,
     )
+
+
+def _page_dates(lines: list[str]) -> list[str]:
+    found: list[str] = []
+    for line in (" ".join(line.split()) for line in lines):
+        words = len(_WORD.findall(line))
+        dated = bool(_FULL_DATE.search(line)) and not _SENTENCE_END.search(line)
+        if dated and words <= _BOILERPLATE_MAX_WORDS and line not in found:
+            found.append(line)
+    return found[:_PAGE_DATES_MAX]
 
 
 def _normalise(text: str) -> str:
@@ -399,7 +431,10 @@ def from_html(html: str, *, source_id: str, origin: str) -> Source:
         text = fallback.text
     if not text.strip():
         raise InputError(f"{origin}: the page has no readable text")
-    return from_text(text, source_id=source_id, title=" ".join(title.split()), origin=origin)
+    published = (metadata.date,) if metadata and metadata.date else ()
+    return from_text(
+        text, source_id=source_id, title=" ".join(title.split()), origin=origin, page_dates=published
+    )
 
 
 class _PlainTextParser(HTMLParser):

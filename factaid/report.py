@@ -42,6 +42,7 @@ def to_markdown(report: Report) -> str:
     lines += ["## Sources", ""]
     lines += [
         f"- **{s.id}** {s.title or '(untitled)'} — {s.origin}, {len(s.sentences)} sentences"
+        + (f"; dated {'; '.join(s.page_dates)}" if s.page_dates else "")
         for s in report.sources
     ]
     lines += ["", "## Claims", ""]

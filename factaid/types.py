@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-SCHEMA_VERSION = "1.1"  # 1.1: conflicts of kind "opposite"
+SCHEMA_VERSION = "1.2"  # 1.1: conflicts of kind "opposite"; 1.2: Source.page_dates
 
 Label = Literal["supported", "contradicted", "unsupported"]
 LABELS: tuple[Label, ...] = ("supported", "contradicted", "unsupported")
@@ -38,6 +38,9 @@ class Source:
     text: str
     sentences: list[Sentence] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # The page's date lines, which cleaning keeps out of the text ("September 04, 2015", "Updated Nov. 7,
+    # 2017 at 11:33 pm"), or its metadata's date: a claim may rest on the date a page is published.
+    page_dates: list[str] = field(default_factory=list)
 
 
 @dataclass

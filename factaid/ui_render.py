@@ -133,6 +133,8 @@ def _source_panel(source: Source, claim: Claim | None) -> str:
         score = next((s.score for s in claim.support if s.source_id == source.id), None)
         note = f"{escape(label)}" + (f", score {score:.2f}" if score is not None else "")
     body = highlighted_text(source.text, evidence, label)
+    if source.page_dates:
+        note = f"dated {escape('; '.join(source.page_dates))}" + (f" | {note}" if note else "")
     return (
         f'<div class="fa-source" data-source="{escape(source.id)}">'
         f"<h4>{escape(source.id)}: {escape(source.title)}</h4>"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from eval import calibrate
-from factaid.verify import FEATURES
+from factaid.verify import FEATURES, VETO_SCALE
 
 
 def claim(similarity: float, **counts: float) -> list[float]:
@@ -27,18 +27,19 @@ def test_cautious_threshold_lets_at_most_a_tenth_of_wrong_items_through() -> Non
     assert threshold == pytest.approx(0.18 + 1e-4)  # 18 of 20 wrong scores (0.00-0.17) stay below
 
 
-def test_summary_score_is_the_mean_and_the_veto_scales_a_claim_down() -> None:
+@pytest.mark.parametrize("flaw", ["number_mismatch", "date_missing"])  # a veto, a date found nowhere
+def test_summary_score_is_the_mean_and_a_flaw_scales_a_claim_down(flaw: str) -> None:
     rng = np.random.default_rng(0)
     bags = [(1, [claim(s)]) for s in rng.uniform(0.6, 1.0, 30)]
     bags += [(0, [claim(s)]) for s in rng.uniform(0.0, 0.4, 30)]
     model = calibrate._fit(bags)
-    good, wrong_number = claim(0.9), claim(0.9, number_mismatch=1.0)
+    good, flawed = claim(0.9), claim(0.9, **{flaw: 1.0})
     p_good = model.predict_proba(np.array([good]))[0, 1]
-    p_wrong = model.predict_proba(np.array([wrong_number]))[0, 1]
-    [mean] = calibrate._summary_scores(model, [(1, [good, wrong_number])], "mean")
-    [weakest] = calibrate._summary_scores(model, [(1, [good, wrong_number])], "min")
-    assert mean == pytest.approx((p_good + p_wrong * calibrate.VETO_SCALE) / 2)
-    assert weakest == pytest.approx(p_wrong * calibrate.VETO_SCALE)
+    p_flawed = model.predict_proba(np.array([flawed]))[0, 1]
+    [mean] = calibrate._summary_scores(model, [(1, [good, flawed])], "mean")
+    [weakest] = calibrate._summary_scores(model, [(1, [good, flawed])], "min")
+    assert mean == pytest.approx((p_good + p_flawed * VETO_SCALE) / 2)
+    assert weakest == pytest.approx(p_flawed * VETO_SCALE)
     assert calibrate._summary_scores(model, [(0, [])], "mean")[0] == 0.0
 
 

@@ -74,7 +74,7 @@ def test_one_source_has_no_conflict(conflicts_between) -> None:
 
 def test_changed_weekday_and_year_are_date_conflicts(conflicts_between) -> None:
     assert sorted(summarised(conflicts_between(HARBOUR_A, HARBOUR_C))) == [
-        ("date", "weekday", [("S1", "monday"), ("S2", "tuesday")]),
+        ("date", "weekday", [("S1", "Monday"), ("S2", "Tuesday")]),
         ("date", "year", [("S1", "2027"), ("S2", "2029")]),
     ]
 

@@ -59,6 +59,11 @@ def quantities(nlp, text: str) -> list[tuple[float, str, str]]:
         ("The train was moving at 40 kilometres per hour.", [(40, "kilometre", "40")]),
         ("14 of its wagons fell into the river.", [(14, "wagon", "14")]),
         ("He won 250,000 votes.", [(250_000, "vote", "250,000")]),
+        ("Two hundred and fifty people came.", [(250, "people", "Two hundred and fifty")]),
+        # ranges and lists are two numbers, not their sum
+        ("Between 200 and 300 people died.", [(200, "people", "200"), (300, "people", "300")]),
+        ("Prices rose 3-4 percent.", [(3, "percent", "3"), (4, "percent", "4")]),
+        ("It cost $5 million and 20 jobs.", [(5e6, "job", "5 million"), (20, "job", "20")]),
     ],
 )
 def test_quantities_with_units(nlp, text: str, expected) -> None:
@@ -66,7 +71,15 @@ def test_quantities_with_units(nlp, text: str, expected) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["In 2015, prices rose.", "On Sept. 4 he spoke.", "One of them left.", "A man arrived."]
+    "text",
+    [
+        "In 2015, prices rose.",
+        "On Sept. 4 he spoke.",
+        "One of them left.",
+        "A man arrived.",
+        "Published 2017-11-07 20:21.",
+        "The war lasted from 2010-2012.",
+    ],
 )
 def test_years_dates_and_pronoun_one_are_not_quantities(nlp, text: str) -> None:
     assert quantities(nlp, text) == []
@@ -83,10 +96,24 @@ def test_years_dates_and_pronoun_one_are_not_quantities(nlp, text: str) -> None:
         ("He left yesterday.", {"rel:yesterday"}),
         ("The vote was held last week.", {"rel:last week"}),
         ("He may resign.", set()),
+        ("Published 2017-11-07 20:21.", {"year:2017", "month:11"}),
     ],
 )
 def test_dates(nlp, text: str, expected: set[str]) -> None:
     assert F.dates(nlp(text)) == expected
+
+
+@pytest.mark.parametrize(
+    ("date", "text"),
+    [
+        ("month:9", "September"),
+        ("weekday:friday", "Friday"),
+        ("year:2015", "2015"),
+        ("rel:next week", "next week"),
+    ],
+)
+def test_date_text_reads_as_written(date: str, text: str) -> None:
+    assert F.date_text(date) == text
 
 
 @pytest.mark.parametrize(

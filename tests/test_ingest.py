@@ -291,6 +291,29 @@ def test_title_comes_after_byline_and_date():
     )
 
 
+def test_the_pages_date_lines_are_kept_aside_from_the_text():
+    text = (
+        "Storm closes mountain pass\n\nBy Anna Berg\n3 June 2024\nUpdated June 4, 2024 at 8:10 am\n\n"
+        "The pass closed on Monday after snow.\n\nIt reopened on 5 June 2024, the agency said.\n"
+    )
+    source = ingest.from_text(text, source_id="S1")
+    assert source.page_dates == ["3 June 2024", "Updated June 4, 2024 at 8:10 am"]  # not the prose's date
+    assert source.text.split("\n\n") == [
+        "The pass closed on Monday after snow.",
+        "It reopened on 5 June 2024, the agency said.",
+    ]
+
+
+def test_an_html_pages_published_date_comes_from_its_metadata():
+    html = (
+        '<html><head><title>Pass closes</title><meta property="article:published_time" '
+        'content="2024-06-03T08:00:00Z"></head><body><article><h1>Pass closes</h1><p>The mountain pass '
+        "closed on Monday after a night of heavy snow, the road agency said in a statement.</p>"
+        "</article></body></html>"
+    )
+    assert ingest.from_html(html, source_id="S1", origin="page.html").page_dates == ["2024-06-03"]
+
+
 def test_prose_that_looks_like_boilerplate_is_kept():
     text = (
         "Print media lost readers again, the survey found.\n\n"

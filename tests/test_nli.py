@@ -31,7 +31,7 @@ def base_report(embedder, nlp) -> factaid.Report:
 def _expected_label(score: float, threshold: float, base, entail: float, contra: float) -> str:
     if verify.vetoed(base.signals):  # a conflicting number, date, negation or actor
         return "contradicted"
-    if score >= threshold:
+    if score >= threshold and not verify.unfound(base.signals):
         return "supported"
     return "contradicted" if contra > max(entail, 0.5) else "unsupported"
 

@@ -45,6 +45,8 @@ PUTIN_CLAIMS = {
     "islamic_state": "Assad is ready to share power with the Islamic State.",
     # The Moscow Times: "Russia, along with Iran, has been Assad's key international ally in the war".
     "enemy": "Russia has been Assad's key enemy in the war.",
+    # The Moscow Times page is dated "September 04, 2015", a line kept out of its text; Al Jazeera's is not.
+    "dated": "On September 4, 2015, Putin said Assad is ready to hold snap parliamentary elections.",
 }
 
 HARBOUR = (
@@ -222,6 +224,19 @@ def test_a_negated_clause_of_a_long_sentence_is_contradicted(putin_report, embed
     assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
     assert claim.contradicted_by == [moscow], diagnosis(putin_report, claim, embedder)
     assert any("negation differs" in r for r in claim.reasons), claim.reasons
+
+
+def test_a_claim_dated_by_the_page_gives_no_date_the_source_lacks(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["dated"])
+    moscow = source_id(putin_report, "putin_assad_moscowtimes.txt")
+    aljazeera = source_id(putin_report, "putin_assad_aljazeera.txt")
+    support = {s.source_id: s for s in claim.support}
+    assert support[moscow].signals["date_missing"] == 0, support[moscow].reasons
+    assert "page is dated September 04, 2015" in " ".join(support[moscow].reasons)
+    assert support[aljazeera].signals["date_missing"] == 2, support[aljazeera].reasons
+    assert f"{aljazeera} never gives the date 'September'" in support[aljazeera].reasons
+    assert support[aljazeera].label == "unsupported"  # a date found nowhere is no support
+    assert moscow in claim.supported_by, diagnosis(putin_report, claim, embedder)
 
 
 def test_rejecting_what_the_president_agrees_to_is_contradicted(putin_report, embedder) -> None:
