@@ -147,22 +147,35 @@ def _cautious_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def cross_validated(
-    bags, groups: list[str], folds: int = 5, aggregate: str = SUMMARY_AGGREGATE
+    bags, groups: list[str], folds: int = 5, aggregate: str = SUMMARY_AGGREGATE, seed: int = 0
 ) -> dict[str, dict[str, float]]:
     """Held-out figures of the model as shipped: fitted on the training folds of every file pooled,
     scored per file (``groups`` names each bag's file) and over all: AUC and balanced accuracy of the
     summary score (threshold tuned on the training folds of the same file, as ``python -m eval
     consistency --tune`` does), and the support rates of faithful and wrong items when every claim must
     reach the pooled cautious threshold."""
-    return cross_validated_by_aggregate(bags, groups, folds, (aggregate,))[aggregate]
+    return cross_validated_by_aggregate(bags, groups, folds, (aggregate,), seed)[aggregate]
+
+
+def repeated_cross_validation(bags, groups: list[str], repeats: int) -> dict[str, dict[str, tuple]]:
+    """Mean and standard deviation of ``cross_validated``'s figures over ``repeats`` shuffles of the
+    folds: how much of a change in the figures is the luck of one split."""
+    runs = [cross_validated(bags, groups, seed=seed) for seed in range(repeats)]
+    return {
+        name: {
+            key: (float(np.mean([r[name][key] for r in runs])), float(np.std([r[name][key] for r in runs])))
+            for key in runs[0][name]
+        }
+        for name in runs[0]
+    }
 
 
 def cross_validated_by_aggregate(
-    bags, groups: list[str], folds: int, aggregates: tuple[str, ...]
+    bags, groups: list[str], folds: int, aggregates: tuple[str, ...], seed: int = 0
 ) -> dict[str, dict[str, dict[str, float]]]:
     """``cross_validated``'s figures for each way of aggregating claims, from the same fitted folds."""
     labels, names = np.array([label for label, _ in bags]), np.array(groups)
-    order = np.random.default_rng(0).permutation(len(bags))
+    order = np.random.default_rng(seed).permutation(len(bags))
     scores = {a: np.zeros(len(bags)) for a in aggregates}
     balanced = {a: np.zeros(len(bags), dtype=bool) for a in aggregates}
     cautious = np.zeros(len(bags), dtype=bool)
@@ -226,6 +239,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="first N rows of each file")
     parser.add_argument("--write", action="store_true", help="write factaid/calibration.json")
     parser.add_argument("--rates", action="store_true", help="print how often each signal fires per file")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="also print the mean and sd of the 5-fold figures over N shuffles",
+    )
     args = parser.parse_args(argv)
     files = [*args.consistency, *args.claims]
     if not files:
@@ -253,6 +272,13 @@ def main(argv: list[str] | None = None) -> int:
             f"cautious threshold passes {v['cautious_true_support']:.0%} of faithful, "
             f"{v['cautious_false_support']:.0%} of wrong items"
         )
+    if args.repeats > 1:
+        for name, v in repeated_cross_validation(bags, groups, args.repeats).items():
+            (auc, auc_sd), (balanced, balanced_sd) = v["auc"], v["balanced_accuracy"]
+            print(
+                f"{name:24s} 5-fold CV over {args.repeats} shuffles: AUC {auc:.3f} (sd {auc_sd:.3f}), "
+                f"balanced accuracy {balanced:.3f} (sd {balanced_sd:.3f})"
+            )
     calibration = {
         "weights": {name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0])},
         "bias": round(float(model.intercept_[0]), 4),

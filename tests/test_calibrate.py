@@ -63,6 +63,19 @@ def test_cross_validation_tunes_the_balanced_accuracy_threshold_per_file() -> No
     assert figures["low"]["cautious_true_support"] < 0.5
 
 
+def test_repeated_cross_validation_averages_over_fold_shuffles() -> None:
+    rng = np.random.default_rng(2)
+    bags = [(1, [claim(s)]) for s in rng.uniform(0.4, 0.9, 40)]
+    bags += [(0, [claim(s)]) for s in rng.uniform(0.1, 0.6, 40)]
+    groups = ["file"] * 80
+    runs = [calibrate.cross_validated(bags, groups, seed=seed)["file"] for seed in range(3)]
+    assert len({r["balanced_accuracy"] for r in runs}) > 1  # the shuffle changes the held-out figures
+    summary = calibrate.repeated_cross_validation(bags, groups, 3)["file"]
+    mean, sd = summary["balanced_accuracy"]
+    assert mean == pytest.approx(np.mean([r["balanced_accuracy"] for r in runs]))
+    assert sd == pytest.approx(np.std([r["balanced_accuracy"] for r in runs]))
+
+
 def test_signal_rates_count_only_the_count_signals() -> None:
     bags = [(1, [claim(0.9)]), (1, [claim(0.9, negation_flip=1.0)]), (0, [claim(0.2, missing_names=2.0)])]
     rates = calibrate.signal_rates(bags)
