@@ -107,6 +107,7 @@ class Facts:
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
     partners: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # verb -> its named objects
     unnamed_party_verbs: set[str] = field(default_factory=set)  # verbs done to someone a pronoun stands for
+    places: dict[str, set[str]] = field(default_factory=dict)  # a named event -> the places it is put in
     verbs: set[str] = field(default_factory=set)  # lemmas of its verbs
     predicates: list[Predicate] = field(default_factory=list)  # words with opposites, see opposites()
     clauses: tuple[Clause, ...] = ()  # see clauses()
@@ -423,6 +424,44 @@ def partners(doc) -> dict[str, list[tuple[str, ...]]]:
     return found
 
 
+PLACE_TYPES = {"GPE", "LOC", "FAC"}
+# Names held in one place, such as a forum or a summit; people and peoples move, and "NATO in Brussels"
+# and "NATO in Kabul" can both be true, so organisations count only as spaCy tags events as ORG too.
+HELD_TYPES = {"EVENT", "ORG"}
+
+
+def places(doc) -> dict[str, set[str]]:
+    """A named event -> the named places the sentence puts it in or at, read from the words that follow
+    it ("the Eastern Economic Forum in Russia's Far East hub of Vladivostok" -> {"eastern economic
+    forum": {"russia", "far east", "vladivostok"}}), since the parser often hangs "in Vladivostok" on
+    another word of the sentence."""
+    found: dict[str, set[str]] = {}
+    for entity in doc.ents:
+        if (
+            entity.label_ not in HELD_TYPES
+            or entity.end >= len(doc)
+            or doc[entity.end].lower_ not in {"in", "at"}
+        ):
+            continue
+        # The place phrase runs to the next preposition other than "of", verb or punctuation ("in Ostrava and
+        # Brno" is two places).
+        end = entity.end + 1
+        while end < len(doc) and not (
+            doc[end].pos_ in {"VERB", "AUX", "PUNCT"} or (doc[end].pos_ == "ADP" and doc[end].lower_ != "of")
+        ):
+            end += 1
+        # Any name there: the tagger calls a city a person now and then ("hub of Vladivostok").
+        where = {
+            " ".join(t.lower_ for t in place if t.is_alpha and not t.is_stop)
+            for place in doc.ents
+            if place.label_ in NAME_TYPES and entity.end < place.start and place.end <= end
+        }
+        thing = " ".join(t.lower_ for t in entity if t.is_alpha and not t.is_stop)
+        if thing and where - {""}:
+            found.setdefault(thing, set()).update(where - {""})
+    return found
+
+
 def unnamed_compared_verbs(doc) -> set[str]:
     """Verb lemmas done to or with someone, or somewhere, that a pronoun stands for ("met him", "chose to
     attend there"): the name may be in another sentence."""
@@ -674,6 +713,7 @@ def facts_of(doc) -> Facts:
         actions=actions(doc),
         partners=partners(doc),
         unnamed_party_verbs=unnamed_compared_verbs(doc),
+        places=places(doc),
         verbs={t.lemma_.lower() for t in doc if t.pos_ == "VERB"},
         predicates=predicates(doc),
         clauses=clauses(doc),

@@ -42,6 +42,7 @@ FEATURES = (
     "object_swap",  # ... or done to something else (softer: "left the port" and "left the tracks")
     "opposite",  # the evidence says the opposite word of the same thing ("approved" for "rejected")
     "misplaced_name",  # a name the source gives, but not where it tells of the action the claim ties it to
+    "place_mismatch",  # a named event put in a place that the nearby evidence does not put it in
     "checker",  # the claim checker's probability that the best evidence supports the claim
 )
 # A source that gives the claim's fact with another number, date, actor, polarity or an opposite word
@@ -59,8 +60,10 @@ VETO_FEATURES = (
 )
 # A date that the source never gives, in any sentence or in the page's date lines, is found nowhere: that
 # source does not support the claim, though nothing in it contradicts the claim either. (Small LLMs invent
-# dates; on the dev files this fires on 0-3% of faithful items, README "Evaluation".)
-UNFOUND_FEATURES = ("date_missing",)
+# dates; on the dev files this fires on 0-3% of faithful items, README "Evaluation".) So is a place the
+# evidence does not give for a named event: "in Russia" and "in Vladivostok" may both be true, and
+# factaid knows no geography, so a place is never a contradiction.
+UNFOUND_FEATURES = ("date_missing", "place_mismatch")
 VETO_SCALE = 0.25  # also scales the probability of a claim with something unfound
 CHECKER_DOUBTS = 0.5  # below this, the checker's doubt is among a verdict's reasons
 # Cosine above which an evidence sentence is about the claim's fact, so a negated verb or another actor
@@ -236,6 +239,22 @@ def _misplaced(
     return misplaced
 
 
+def _place_mismatches(
+    claim: F.Facts, window: list[F.Facts], aligned: list[float], view: SourceView, reasons: list[str]
+) -> int:
+    """A named event put in another place than nearby evidence puts it: "the Eastern Economic Forum in
+    Moscow" against "... in Vladivostok"."""
+    misplaced = 0
+    nearby = [f for f, similarity in zip(window, aligned) if similarity >= NEARBY]
+    for thing, where in claim.places.items():
+        theirs = set().union(*(f.places.get(thing, set()) for f in nearby))
+        if theirs and not any(F.name_in(place, set(" ".join(theirs).split())) for place in where):
+            misplaced += 1
+            given, claimed = " or ".join(sorted(theirs)), ", ".join(sorted(where))
+            reasons.append(f"{view.source.id} puts {thing!r} in {given}, not {claimed}")
+    return misplaced
+
+
 def _named(facts: F.Facts, words: set[str]) -> str:
     """The entity these name words belong to, as written ("vladimir putin"), for a reason."""
     return max((n for n in facts.names if F.name_in(n, words)), key=len, default=" ".join(sorted(words)))
@@ -359,7 +378,7 @@ def claim_features(
     negation_flip = int(not verbatim and (_flips(claim, related) or _denies(claim, window, aligned)))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
-    subject_swap = object_swap = opposite = misplaced_name = 0
+    subject_swap = object_swap = opposite = misplaced_name = place_mismatch = 0
     if not verbatim:
         # A swap of named actors is often a reversal too: count the worse, not both.
         named_roles = {v: names for v, names in claim.roles.items() if not _done_unnamed(v, window, aligned)}
@@ -370,6 +389,7 @@ def claim_features(
         object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
         opposite = _opposes(claim, related, window, view, reasons)
         misplaced_name = _misplaced(claim, window, aligned, view, reasons)
+        place_mismatch = _place_mismatches(claim, window, aligned, view, reasons)
     if checker < CHECKER_DOUBTS:
         reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {
@@ -389,6 +409,7 @@ def claim_features(
         "object_swap": float(object_swap),
         "opposite": float(opposite),
         "misplaced_name": float(misplaced_name),
+        "place_mismatch": float(place_mismatch),
         "checker": checker,
     }
     return features, reasons

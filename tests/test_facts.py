@@ -104,6 +104,21 @@ def test_dates(nlp, text: str, expected: set[str]) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The Harbour Festival in Brenmoor opened on Friday.", {"harbour festival": {"brenmoor"}}),
+        (
+            "The Tessel Trade Fair in Ostrava and Brno was cancelled.",
+            {"tessel trade fair": {"ostrava", "brno"}},
+        ),
+        ("Mayor Jonas Berg in Brenmoor said so.", {}),  # people move about: only events are placed
+    ],
+)
+def test_places_of_named_events(nlp, text: str, expected: dict) -> None:
+    assert F.places(nlp(text)) == expected
+
+
+@pytest.mark.parametrize(
     ("date", "text"),
     [
         ("month:9", "September"),

@@ -47,6 +47,10 @@ PUTIN_CLAIMS = {
     "enemy": "Russia has been Assad's key enemy in the war.",
     # The Moscow Times page is dated "September 04, 2015", a line kept out of its text; Al Jazeera's is not.
     "dated": "On September 4, 2015, Putin said Assad is ready to hold snap parliamentary elections.",
+    # Al Jazeera: "the Eastern Economic Forum in Vladivostok"; the Moscow Times: "... in Russia's Far East
+    # hub of Vladivostok".
+    "forum_moscow": "Putin spoke at the Eastern Economic Forum in Moscow.",
+    "forum_russia": "Putin spoke at the Eastern Economic Forum in Russia.",
 }
 
 HARBOUR = (
@@ -237,6 +241,23 @@ def test_a_claim_dated_by_the_page_gives_no_date_the_source_lacks(putin_report, 
     assert f"{aljazeera} never gives the date 'September'" in support[aljazeera].reasons
     assert support[aljazeera].label == "unsupported"  # a date found nowhere is no support
     assert moscow in claim.supported_by, diagnosis(putin_report, claim, embedder)
+
+
+def test_an_event_put_in_another_place_is_unsupported(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["forum_moscow"])
+    aljazeera = source_id(putin_report, "putin_assad_aljazeera.txt")
+    assert claim.label == "unsupported", diagnosis(putin_report, claim, embedder)
+    assert f"{aljazeera} puts 'eastern economic forum' in vladivostok, not moscow" in claim.reasons
+
+
+def test_a_place_another_source_gives_is_no_contradiction(putin_report, embedder) -> None:
+    # Al Jazeera names only the city; factaid knows no geography, so it does not contradict "in Russia".
+    claim = claim_of(putin_report, PUTIN_CLAIMS["forum_russia"])
+    moscow = source_id(putin_report, "putin_assad_moscowtimes.txt")
+    assert claim.label == "supported" and claim.supported_by == [moscow], diagnosis(
+        putin_report, claim, embedder
+    )
+    assert not claim.contradicted_by
 
 
 def test_rejecting_what_the_president_agrees_to_is_contradicted(putin_report, embedder) -> None:
