@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -69,6 +70,14 @@ def test_html_escapes_markup_from_the_documents(hostile_report) -> None:
     page = factaid.render(hostile_report, "html")
     assert "<script" not in page.lower()
     assert "&lt;script&gt;" in page
+
+
+def test_page_dates_are_shown_and_escaped(hostile_report) -> None:
+    source = replace(hostile_report.sources[0], page_dates=[f"3 June 2024 {HOSTILE}"])
+    report = replace(hostile_report, sources=[source])
+    html = factaid.render(report, "html")
+    assert "dated 3 June 2024 &lt;script&gt;" in html and HOSTILE not in html
+    assert f"dated 3 June 2024 {HOSTILE}" in factaid.render(report, "md")
 
 
 def test_markdown_and_json_keep_document_text_verbatim(hostile_report) -> None:
