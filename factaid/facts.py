@@ -144,11 +144,12 @@ def parse_number(words: list[str]) -> float | None:
     return total + current if seen else None
 
 
-_ISO_DATE = re.compile(r"\b(?:1[89]\d\d|20\d\d)-(0[1-9]|1[0-2])-[0-3]\d\b")  # "2017-11-07"
+_YEAR = r"1[89]\d\d|20\d\d"
+_ISO_DATE = re.compile(rf"\b(?:{_YEAR})-(0[1-9]|1[0-2])-[0-3]\d\b")  # "2017-11-07"
 
 
 def _is_year(word: str) -> bool:
-    return bool(re.fullmatch(r"1[89]\d\d|20\d\d", word))
+    return bool(re.fullmatch(_YEAR, word))
 
 
 def quantities(doc) -> list[Quantity]:
@@ -242,6 +243,12 @@ def date_text(date: str) -> str:
     if kind == "month":
         return calendar.month_name[int(value)]
     return value.capitalize() if kind == "weekday" else value
+
+
+def _phrase(span) -> str:
+    """A span's content words, lower-cased, in order: "the Eastern Economic Forum" -> "eastern economic
+    forum"."""
+    return " ".join(t.lower_ for t in span if t.is_alpha and not t.is_stop)
 
 
 def _words(span) -> set[str]:
@@ -452,13 +459,12 @@ def places(doc) -> dict[str, set[str]]:
             end += 1
         # Any name there: the tagger calls a city a person now and then ("hub of Vladivostok").
         where = {
-            " ".join(t.lower_ for t in place if t.is_alpha and not t.is_stop)
+            _phrase(place)
             for place in doc.ents
             if place.label_ in NAME_TYPES and entity.end < place.start and place.end <= end
-        }
-        thing = " ".join(t.lower_ for t in entity if t.is_alpha and not t.is_stop)
-        if thing and where - {""}:
-            found.setdefault(thing, set()).update(where - {""})
+        } - {""}
+        if _phrase(entity) and where:
+            found.setdefault(_phrase(entity), set()).update(where)
     return found
 
 

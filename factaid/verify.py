@@ -248,7 +248,8 @@ def _place_mismatches(
     nearby = [f for f, similarity in zip(window, aligned) if similarity >= NEARBY]
     for thing, where in claim.places.items():
         theirs = set().union(*(f.places.get(thing, set()) for f in nearby))
-        if theirs and not any(F.name_in(place, set(" ".join(theirs).split())) for place in where):
+        their_words = {word for place in theirs for word in place.split()}
+        if theirs and not any(F.name_in(place, their_words) for place in where):
             misplaced += 1
             given, claimed = " or ".join(sorted(theirs)), ", ".join(sorted(where))
             reasons.append(f"{view.source.id} puts {thing!r} in {given}, not {claimed}")
@@ -328,7 +329,7 @@ def unfound(features: dict[str, float]) -> bool:
 
 def support_scale(features: dict[str, float]) -> float:
     """What the calibrated probability is multiplied by: less than 1 when a conflicting fact vetoes
-    support or the claim's date is found nowhere in the source."""
+    support or something of the claim is found nowhere in the source (UNFOUND_FEATURES)."""
     return VETO_SCALE if vetoed(features) or unfound(features) else 1.0
 
 
