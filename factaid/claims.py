@@ -9,9 +9,24 @@ from __future__ import annotations
 
 from . import models
 from .sentences import split_sentences
-from .types import Claim, Span
+from .types import Claim, Sentence, Span
 
 MIN_CLAIM_WORDS = 3
+# Dependents that complete an auxiliary: without one, "but he is not" leans on the clause before it.
+_AUX_COMPLEMENTS = {
+    "attr",
+    "acomp",
+    "oprd",
+    "xcomp",
+    "ccomp",
+    "dobj",
+    "prep",
+    "advcl",
+    "npadvmod",
+    "advmod",
+    "prt",
+}
+_ELLIPSIS_ADVERBS = {"too", "also", "either", "so", "neither", "not", "n't"}  # "but Bob was too"
 
 
 def _clause_starts(doc) -> list[int]:
@@ -22,7 +37,10 @@ def _clause_starts(doc) -> list[int]:
             starts.append(doc[token.i + 1].idx)
         is_clause = token.dep_ == "conj" and token.pos_ in {"VERB", "AUX"} and token.head.dep_ == "ROOT"
         has_subject = any(c.dep_ in {"nsubj", "nsubjpass", "expl"} for c in token.children)
-        if is_clause and has_subject:
+        elliptical = token.pos_ == "AUX" and not any(
+            c.dep_ in _AUX_COMPLEMENTS and c.lower_ not in _ELLIPSIS_ADVERBS for c in token.children
+        )
+        if is_clause and has_subject and not elliptical:
             first = min(t.i for t in token.subtree)
             # A clause opened by "which"/"in which" leans on the previous one: not a claim of its own.
             if any(t.tag_ in {"WDT", "WP", "WP$", "WRB"} for t in doc[first : first + 2]):
@@ -46,9 +64,22 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _with_markers_joined(summary: str, sentences: list[Sentence]) -> list[Sentence]:
+    """A "sentence" with no letter ("20." of a numbered list) is joined to the sentence after it."""
+    joined: list[Sentence] = []
+    for sentence in sentences:
+        if joined and not any(c.isalpha() for c in joined[-1].text):
+            start = joined[-1].span.start
+            span = Span(start, sentence.span.end)
+            joined[-1] = Sentence(len(joined) - 1, summary[start : span.end], span)
+        else:
+            joined.append(Sentence(len(joined), sentence.text, sentence.span))
+    return joined
+
+
 def split_claims(summary: str) -> list[Claim]:
     """Split ``summary`` into claims whose ``text == summary[span.start:span.end]``."""
-    sentences = split_sentences(summary)
+    sentences = _with_markers_joined(summary, split_sentences(summary))
     docs = models.get_nlp().pipe([s.text for s in sentences])
     claims: list[Claim] = []
     for sentence, doc in zip(sentences, docs):

@@ -194,6 +194,9 @@ def _in_number(tokens, j: int) -> bool:
         return not tokens[j - 1].text[:1].isdigit()
     if tokens[j].lower_ == "and":
         return _and_continues(tokens, j)
+    if tokens[j].lower_ == "of":  # "a quarter of a million" is one number; "one of five sports" is five
+        previous = tokens[j - 1].lower_
+        return previous in _FRACTIONS or previous in _PLURAL_FRACTIONS or previous in _SCALES
     return _is_numeric_word(tokens[j].lower_) or tokens[j].lower_ in _FILLERS
 
 
@@ -289,13 +292,20 @@ def subject_of(verb) -> set[str] | None:
     return _words(head.subtree if head.dep_ in _SUBJECT_DEPS else [head]) or None
 
 
-def _actor(subject):
-    """Who does it: the subject, or in the passive ("McCoy will be presented with it by Wright") the agent."""
-    if subject is None or subject.dep_ != "nsubjpass":
-        return subject
-    agents = (t for a in subject.head.children if a.dep_ == "agent" for t in a.children if t.dep_ == "pobj")
-    agent = next(agents, None)
-    return None if agent is None or agent.lower_ in _PRONOUNS else agent
+def _agent(verb):
+    """The noun of a passive verb's "by" phrase: "presented by Wright", "the rally attended by Izzard"."""
+    return next((t for a in verb.children if a.dep_ == "agent" for t in a.children if t.dep_ == "pobj"), None)
+
+
+def _actor(verb, pronouns: bool = False):
+    """Who does it: the agent of a passive verb, else its subject (see subject_token); None for a passive
+    with no agent or (unless ``pronouns``) a pronoun."""
+    actor = _agent(verb)
+    if actor is None:
+        actor = subject_token(verb, pronouns=True)
+        if actor is not None and actor.dep_ == "nsubjpass":
+            actor = _agent(actor.head)
+    return None if actor is None or (actor.lower_ in _PRONOUNS and not pronouns) else actor
 
 
 def _is_name(token) -> bool:
@@ -306,7 +316,7 @@ def _named_actor(verb) -> set[str]:
     """The names in the verb's actor, when the actor itself is a name ("Anna Holm", not "the London
     team's captain"): a swapped name is the error summaries make, while described actors differ between
     faithful paraphrases."""
-    head = _actor(subject_token(verb))
+    head = _actor(verb)
     if head is None or not _is_name(head):
         return set()
     return {t.lower_ for t in head.subtree if t.is_alpha and not t.is_stop and _is_name(t)}
@@ -334,7 +344,7 @@ def unnamed_actor_verbs(doc) -> set[str]:
     return {
         token.lemma_.lower()
         for token in _compared_verbs(doc)
-        if not _named_actor(token) and _actor(subject_token(token, pronouns=True)) is not None
+        if not _named_actor(token) and _actor(token, pronouns=True) is not None
     }
 
 
@@ -494,13 +504,14 @@ def actions(doc) -> dict[str, set[tuple[str, str]]]:
     for token in doc:
         if token.pos_ != "VERB":
             continue
-        subject = subject_token(token)
-        if subject is None:
-            continue
-        if subject.dep_ == "nsubjpass":
-            if subject.head != token:
-                continue  # a passive subject taken over from another verb
-            doer, target = _actor(subject), subject
+        if _agent(token) is not None:
+            # "the protesters were arrested by the police", "the plan (which was) approved by the council"
+            subject = subject_token(token, pronouns=True)
+            if token.dep_ == "relcl" and subject is not None and subject.lower_ in _PRONOUNS:
+                subject = token.head
+            doer, target = _actor(token), subject
+        elif (subject := subject_token(token)) is None or subject.dep_ == "nsubjpass":
+            continue  # no subject, or a passive one with no agent or taken over from another verb
         else:
             doer = subject
             target = next((c for c in token.children if c.dep_ == "dobj"), None)
@@ -727,10 +738,15 @@ def facts_of(doc) -> Facts:
     )
 
 
+# A short aside in brackets with no negation in it: "Natalia Moon (pictured) learned", "Wright (centre) is".
+_ASIDE = re.compile(r"\((?![^()]*\b(?:not|no|never|n't)\b)[^()]{1,40}\)", re.IGNORECASE)
+
+
 def letters(text: str) -> str:
-    """Letters and digits only, lower-cased: the same words match whatever their spacing and punctuation
-    ("has n't" and "hasn't", "` sugar bear '" and "'Sugar Bear'")."""
-    return "".join(c for c in text.lower() if c.isalnum())
+    """Letters and digits only, lower-cased, without short asides in brackets: the same words match
+    whatever their spacing and punctuation ("has n't" and "hasn't", "` sugar bear '" and "'Sugar Bear'"),
+    and a claim copied without a page's "(pictured)" still reads as copied."""
+    return "".join(c for c in _ASIDE.sub(" ", text).lower() if c.isalnum())
 
 
 def same_word(a: str, b: str) -> bool:
@@ -763,6 +779,11 @@ def facts_for(texts: list[str]) -> list[Facts]:
 
 
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")  # "U.S.", "U.N.": also one word, as a claim may write it ("US")
+
+
+def lower_case_words(text: str) -> set[str]:
+    """Words the text writes in lower case: common words, whatever a parse of lower-cased text calls them."""
+    return set(re.findall(r"\b[a-z]+\b", text))
 
 
 def all_words(texts: list[str]) -> set[str]:

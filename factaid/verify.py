@@ -114,6 +114,7 @@ class SourceView:
     dates: set[str]
     page_dates: set[str]  # dates of the page's date lines, which no sentence holds
     letters: str
+    lower_case_words: set[str]
 
     @classmethod
     def of(cls, source: Source) -> SourceView:
@@ -127,6 +128,7 @@ class SourceView:
             set().union(*(f.dates for f in facts)),
             set().union(*(f.dates for f in F.facts_for(source.page_dates))),
             F.letters(source.text),
+            F.lower_case_words(source.text),
         )
 
 
@@ -382,7 +384,13 @@ def claim_features(
     subject_swap = object_swap = opposite = misplaced_name = place_mismatch = 0
     if not verbatim:
         # A swap of named actors is often a reversal too: count the worse, not both.
-        named_roles = {v: names for v, names in claim.roles.items() if not _done_unnamed(v, window, aligned)}
+        # In a lower-cased claim spaCy takes common nouns for names ("comedian took a swipe"): a word the
+        # source writes in lower case is no name to swap.
+        named_roles = {
+            verb: names - view.lower_case_words
+            for verb, names in claim.roles.items()
+            if names - view.lower_case_words and not _done_unnamed(verb, window, aligned)
+        }
         subject_swap = max(
             _swaps(named_roles, [f.roles for f in nearby], "does", view, reasons),
             _reversals(claim, related, view, reasons),

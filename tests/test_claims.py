@@ -74,6 +74,31 @@ def test_short_pieces_are_not_split_off(nlp, summary: str) -> None:
     assert claim_texts(summary) == [summary]
 
 
+def test_a_clause_that_leans_on_the_one_before_is_not_split_off(nlp) -> None:
+    """ "but he is not" says nothing checkable alone; "she is a doctor" does."""
+    summary = "His mother says he does not understand why his sister can go to school but he is not."
+    assert claim_texts(summary) == [summary]
+    assert claim_texts("Anna was tired but her brother was too.") == [
+        "Anna was tired but her brother was too."
+    ]
+    assert claim_texts("The shop was closed and the owner was away.") == [
+        "The shop was closed",
+        "the owner was away.",
+    ]
+    assert claim_texts("Anna is a doctor and her brother is a nurse.") == [
+        "Anna is a doctor",
+        "her brother is a nurse.",
+    ]
+
+
+def test_a_list_number_joins_the_sentence_it_numbers(nlp) -> None:
+    summary = "Hamilton took pole ahead of Vettel. 20. Roberto Merhi of Marussia was last on the grid."
+    assert claim_texts(summary) == [
+        "Hamilton took pole ahead of Vettel.",
+        "20. Roberto Merhi of Marussia was last on the grid.",
+    ]
+
+
 def test_claim_spans_index_the_whole_summary(nlp) -> None:
     summary = "Title line\n\nThe council met on Monday, and the mayor resigned on Tuesday.  Then it rained."
     assert claim_texts(summary) == [

@@ -64,6 +64,10 @@ def quantities(nlp, text: str) -> list[tuple[float, str, str]]:
         ("Between 200 and 300 people died.", [(200, "people", "200"), (300, "people", "300")]),
         ("Prices rose 3-4 percent.", [(3, "percent", "3"), (4, "percent", "4")]),
         ("It cost $5 million and 20 jobs.", [(5e6, "job", "5 million"), (20, "job", "20")]),
+        # "of" joins a fraction or a scale to a number, not a part to its whole
+        ("Badminton is one of five sports to lose funding.", [(5, "sport", "five")]),
+        ("Two of the three men were freed.", [(2, "", "Two"), (3, "man", "three")]),
+        ("A quarter of a million people fled.", [(250_000, "people", "A quarter of a million")]),
     ],
 )
 def test_quantities_with_units(nlp, text: str, expected) -> None:
@@ -177,6 +181,14 @@ def test_the_actor_of_a_passive_verb_is_its_agent(nlp) -> None:
     assert "approve" not in F.facts_of(nlp("Anna Holm's plan was approved on Monday.")).roles
 
 
+def test_a_participle_with_by_is_done_by_its_agent(nlp) -> None:
+    """ "the rally attended by Eddie Izzard": Izzard attends, whatever the sentence's subject."""
+    facts = F.facts_of(nlp("Ben Elton spoke at the rally, which was also attended by Eddie Izzard."))
+    assert facts.roles["attend"] == {"eddie", "izzard"}
+    reduced = F.facts_of(nlp("The plan approved by the council was shelved."))
+    assert reduced.actions["approve"] == {("council", "plan")}
+
+
 def test_actions_pair_who_does_it_with_whom_it_is_done_to(nlp) -> None:
     active = F.facts_of(nlp("The police arrested the protesters outside the embassy."))
     passive = F.facts_of(nlp("The protesters were arrested by the police outside the embassy."))
@@ -230,6 +242,10 @@ def test_predicates_carry_what_they_are_said_of(nlp) -> None:
 def test_only_named_actors_have_roles(nlp) -> None:
     """Common-noun subjects differ between faithful paraphrases ("the body" / "the council")."""
     assert F.facts_of(nlp("The council approved the plan.")).roles == {}
+
+
+def test_lower_case_words_are_the_ones_written_in_lower_case() -> None:
+    assert F.lower_case_words("Comedian Ben Elton met the comedian Izzard.") == {"met", "the", "comedian"}
 
 
 def test_names_are_entities_lower_cased_without_possessive(nlp) -> None:

@@ -454,6 +454,7 @@ def frank_rows() -> dict[str, dict]:
         "frank-4511bb7f000f7781a94fd4ee9acc88b65a984cd6-bert_sum",
         "frank-6009e3e47232dca9ecaf3b88c4a55897695d1781-bart",
         "frank-f294356d3cca1cfeb00f9e8bea4c197e7bf32b3e-pgn",
+        "frank-c7ed46b2ff217b502514ba71d63ddcbb652e44a9-bart",  # copied without the page's "(pictured)"
     ],
 )
 def test_claims_the_document_states_word_for_word_are_not_contradicted(frank_rows, embedder, row_id) -> None:
@@ -466,6 +467,27 @@ def test_claims_the_document_states_word_for_word_are_not_contradicted(frank_row
     assert copied, [c.text for c in report.claims]
     for claim in copied:
         assert claim.label != "contradicted", diagnosis(report, claim, embedder)
+
+
+def test_a_described_actor_in_a_lower_cased_summary_is_no_rival_name(frank_rows) -> None:
+    """ "comedian took a swipe at myleene klass" of the document's "Ben Elton took a swipe at Myleene Klass":
+    a description, not another name; and the rally "attended by Eddie Izzard" is attended by him."""
+    row = frank_rows["frank-9fbe37310952a1601f36004806879e7bb8e70e38-bert_sum"]
+    assert row["label"] == 1
+    report = factaid.check([row["document"]], summary=row["summary"])
+    assert [c.label for c in report.claims if c.label == "contradicted"] == [], [
+        (c.text, c.support[0].reasons) for c in report.claims
+    ]
+
+
+def test_a_name_swapped_in_a_lower_cased_summary_is_still_contradicted(frank_rows) -> None:
+    """ "ap mccoy is now a television pundit but played for arsenal" of "Wright (centre) is now a television
+    pundit but played for Arsenal": the document writes McCoy capitalised, so he stays a name."""
+    row = frank_rows["frank-0a4e91187bf6e400437642aba244d0d755a449a6-bus"]
+    assert row["label"] == 0
+    report = factaid.check([row["document"]], summary=row["summary"])
+    claim = next(c for c in report.claims if c.text.startswith("ap mccoy is now a television pundit"))
+    assert claim.label == "contradicted", [s.reasons for s in claim.support]
 
 
 @pytest.mark.parametrize("key", ["faithful", "faithful_numbers", "faithful_workers", "faithful_negated"])
