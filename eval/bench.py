@@ -310,7 +310,7 @@ def verifier_throughput(path: Path, limit: int) -> dict:
                 continue
             before = {key: clock[key] for key in inside}
             started = time.perf_counter()
-            candidates = index.search([c.text for c in claims], top_k=settings.top_k)
+            candidates = index.search([c.statement for c in claims], top_k=settings.top_k)
             verifier.judge(claims, candidates, sources)
             seconds += time.perf_counter() - started
             claims_done += len(claims)

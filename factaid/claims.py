@@ -1,8 +1,10 @@
 """Claims: the summary split into checkable statements, each with its exact span in the summary.
 
-A sentence is split further where two clauses with their own subjects are joined ("X did A, and Y did
-B" or "X did A; Y did B"), because a verifier judges one atomic claim at a time. A claim's text is
-always the summary's own slice, so it can be highlighted in place.
+A sentence is split further where two clauses are joined ("X did A, and Y did B", "X did A; Y did B",
+"X did A and did B"), because a verifier judges one atomic claim at a time: a clause added to a faithful
+one is judged on its own. A claim's text is always the summary's own slice, so it can be highlighted in
+place; a clause that shares the subject of the one before it is checked with that subject
+(``Claim.subject``, "X did B").
 """
 
 from __future__ import annotations
@@ -29,27 +31,72 @@ _AUX_COMPLEMENTS = {
 _ELLIPSIS_ADVERBS = {"too", "also", "either", "so", "neither", "not", "n't"}  # "but Bob was too"
 
 
-def _clause_starts(doc) -> list[int]:
-    """Character offsets (within the sentence) where a new independent clause begins."""
-    starts = []
+def _clause_start(doc, verb) -> int:
+    """Where the clause of ``verb`` begins: after the "and"/"but" (and comma) that joins it."""
+    first = min(t.i for t in verb.subtree)
+    while first > 0 and doc[first - 1].dep_ in {"cc", "punct"}:
+        first -= 1
+    return doc[first].idx
+
+
+_FINITE = {"VBD", "VBZ", "VBP"}
+
+
+def _has_subject(verb) -> bool:
+    return any(c.dep_ in {"nsubj", "nsubjpass", "expl"} for c in verb.children)
+
+
+def _joined_to(verb):
+    """The verb a conjoined verb is joined to. The parser hangs "and thanked" in "the mayor said the line
+    would remain closed and thanked the crews" on "remain"; a finite verb joins a finite one."""
+    head, root = verb.head, verb.sent.root
+    if verb.tag_ in _FINITE and head.tag_ not in _FINITE and root.tag_ in _FINITE and not _has_subject(verb):
+        return root
+    return head
+
+
+def _shared_subject(root, verb) -> str | None:
+    """The words a predicate joined to the root borrows to be checked alone: "Anna met Bob and thanked
+    him" -> "Anna"; "Lee was arrested and charged" -> "Lee was". None when it cannot stand alone."""
+    subjects = [c for c in root.children if c.dep_ in {"nsubj", "nsubjpass"}]
+    if len(subjects) != 1 or any(c.dep_ == "neg" for c in root.children):
+        return None  # "Anna did not meet Bob and left": what the "not" covers is unclear
+    subject = subjects[0]
+    words = [subject.doc[subject.left_edge.i : subject.right_edge.i + 1].text]
+    own_auxiliaries = any(c.dep_ in {"aux", "auxpass"} for c in verb.children)
+    if verb.tag_ in {"VBN", "VB"} and not own_auxiliaries:  # "was arrested and charged": "was" too
+        words += [c.text for c in root.children if c.dep_ in {"aux", "auxpass"} and c.i < root.i]
+    return " ".join(words).strip(" ,")
+
+
+def _clause_starts(doc) -> list[tuple[int, str]]:
+    """Where each new clause begins (character offset within the sentence), with the subject it borrows
+    ("" for a clause with a subject of its own)."""
+    starts = {}
     for token in doc:
         if token.text == ";" and token.i + 1 < len(doc):
-            starts.append(doc[token.i + 1].idx)
-        is_clause = token.dep_ == "conj" and token.pos_ in {"VERB", "AUX"} and token.head.dep_ == "ROOT"
-        has_subject = any(c.dep_ in {"nsubj", "nsubjpass", "expl"} for c in token.children)
-        elliptical = token.pos_ == "AUX" and not any(
-            c.dep_ in _AUX_COMPLEMENTS and c.lower_ not in _ELLIPSIS_ADVERBS for c in token.children
-        )
-        if is_clause and has_subject and not elliptical:
-            first = min(t.i for t in token.subtree)
-            # A clause opened by "which"/"in which" leans on the previous one: not a claim of its own.
-            if any(t.tag_ in {"WDT", "WP", "WP$", "WRB"} for t in doc[first : first + 2]):
-                continue
-            # The clause starts after the "and"/"but" (and comma) that joins it.
-            while first > 0 and (doc[first - 1].dep_ in {"cc", "punct"}):
-                first -= 1
-            starts.append(doc[first].idx)
-    return sorted(set(starts))
+            starts[doc[token.i + 1].idx] = ""
+        if not (token.dep_ == "conj" and token.pos_ in {"VERB", "AUX"} and _joined_to(token).dep_ == "ROOT"):
+            continue
+        first = min(t.i for t in token.subtree)
+        # A clause opened by "which"/"in which" leans on the previous one: not a claim of its own.
+        if any(t.tag_ in {"WDT", "WP", "WP$", "WRB"} for t in doc[first : first + 2]):
+            continue
+        if _has_subject(token):
+            elliptical = token.pos_ == "AUX" and not any(
+                c.dep_ in _AUX_COMPLEMENTS and c.lower_ not in _ELLIPSIS_ADVERBS for c in token.children
+            )
+            if not elliptical:
+                starts[_clause_start(doc, token)] = ""
+        elif (
+            token.pos_ == "VERB"
+            and token.tag_ != "VBG"  # "found guilty of misconduct and perverting justice": a gerund
+            and first > 0
+            and doc[first - 1].lower_ in {"and", "but", "yet"}  # not a list, nor a verb the parser made up
+            and (subject := _shared_subject(_joined_to(token), token))
+        ):
+            starts[_clause_start(doc, token)] = subject
+    return sorted(starts.items())
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -83,18 +130,13 @@ def split_claims(summary: str) -> list[Claim]:
     docs = models.get_nlp().pipe([s.text for s in sentences])
     claims: list[Claim] = []
     for sentence, doc in zip(sentences, docs):
-        cuts = [0, *_clause_starts(doc), len(sentence.text)]
-        pieces = [_trim(sentence.text, a, b) for a, b in zip(cuts, cuts[1:])]
+        starts = [(0, ""), *_clause_starts(doc)]
+        cuts = [offset for offset, _ in starts] + [len(sentence.text)]
+        pieces = [(*_trim(sentence.text, a, b), subject) for (a, subject), b in zip(starts, cuts[1:])]
         # Keep a split only if every piece is a claim on its own; else judge the sentence whole.
-        if any(len(sentence.text[a:b].split()) < MIN_CLAIM_WORDS for a, b in pieces):
-            pieces = [(0, len(sentence.text))]
-        for start, end in pieces:
-            begin = sentence.span.start + start
-            claims.append(
-                Claim(
-                    len(claims),
-                    summary[begin : sentence.span.start + end],
-                    Span(begin, sentence.span.start + end),
-                )
-            )
+        if any(len(sentence.text[a:b].split()) < MIN_CLAIM_WORDS for a, b, _ in pieces):
+            pieces = [(0, len(sentence.text), "")]
+        for start, end, subject in pieces:
+            span = Span(sentence.span.start + start, sentence.span.start + end)
+            claims.append(Claim(len(claims), summary[span.start : span.end], span, subject=subject))
     return claims

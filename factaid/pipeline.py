@@ -134,7 +134,7 @@ def check(
         raise InputError("the summary holds no checkable claim")
 
     progress(0.6, "retrieving evidence")
-    candidates = index.search([c.text for c in claims], top_k=settings.top_k)
+    candidates = index.search([c.statement for c in claims], top_k=settings.top_k)
 
     progress(0.75, "judging claims")
     claims = verify.get_verifier(settings).judge(claims, candidates, sources)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-SCHEMA_VERSION = "1.2"  # 1.1: conflicts of kind "opposite"; 1.2: Source.page_dates
+SCHEMA_VERSION = "1.3"  # 1.1: conflicts of kind "opposite"; 1.2: Source.page_dates; 1.3: Claim.subject
 
 Label = Literal["supported", "contradicted", "unsupported"]
 LABELS: tuple[Label, ...] = ("supported", "contradicted", "unsupported")
@@ -78,6 +78,19 @@ class Claim:
     evidence: list[Evidence] = field(default_factory=list)  # best evidence over all sources
     support: list[SourceSupport] = field(default_factory=list)  # one entry per source
     reasons: list[str] = field(default_factory=list)
+    # The subject a claim shares with the claim before it ("Anna met Bob | and thanked him"), which it is
+    # checked with: see ``statement``.
+    subject: str = ""
+
+    @property
+    def statement(self) -> str:
+        """What is checked: the claim's text, led by the subject it shares with the claim before it."""
+        return f"{self.subject} {self.text}" if self.subject else self.text
+
+    @property
+    def shown_text(self) -> str:
+        """The claim as listed apart from the summary: the borrowed subject in brackets, then its text."""
+        return f"[{self.subject}] {self.text}" if self.subject else self.text
 
 
 @dataclass

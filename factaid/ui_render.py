@@ -95,7 +95,8 @@ def summary_html(report: Report) -> str:
 
 def claim_choice(claim: Claim, n_sources: int) -> str:
     """The label of a claim in the claim picker."""
-    short = claim.text if len(claim.text) <= 90 else claim.text[:87] + "..."
+    text = claim.shown_text
+    short = text if len(text) <= 90 else text[:87] + "..."
     status = STATUS_TEXT[claim_status(claim, n_sources)]
     return f"{claim.index + 1}. [{status}, {claim.score:.2f}] {short}"
 
@@ -173,7 +174,7 @@ def claim_detail_html(report: Report, claim_index: int | None) -> str:
         else ""
     )
     return (
-        f"<div class='fa-claim-detail'><p><b>Claim {claim.index + 1}</b>: {escape(claim.text)}</p>"
+        f"<div class='fa-claim-detail'><p><b>Claim {claim.index + 1}</b>: {escape(claim.shown_text)}</p>"
         f"<p>{_badge(status)} score <b>{claim.score:.2f}</b> <span class='fa-muted'>{backing}</span></p>"
         f"<ul>{reasons}</ul>{table}</div>"
     )
@@ -194,7 +195,7 @@ def agreement_html(report: Report) -> str:
                 else "<td>-</td>"
             )
         rows.append(
-            f"<tr><td>{claim.index + 1}. {escape(claim.text)}</td>"
+            f"<tr><td>{claim.index + 1}. {escape(claim.shown_text)}</td>"
             f"<td>{_badge(status)} {claim.score:.2f}</td>{''.join(cells)}</tr>"
         )
     return (

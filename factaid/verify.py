@@ -482,8 +482,8 @@ class Verifier:
     ) -> list[Claim]:
         """Fill label, score, support and evidence of every claim; ``candidates`` come from retrieval."""
         views = [SourceView.of(source) for source in sources]
-        claim_facts = F.facts_for([c.text for c in claims])
-        claim_vectors = self.embedder.encode([c.text for c in claims])
+        claim_facts = F.facts_for([c.statement for c in claims])
+        claim_vectors = self.embedder.encode([c.statement for c in claims])
         clause_matches = self._clause_matches(claim_facts, claim_vectors, candidates, views)
         checked = self._checker_scores(claims, candidates, views)
         supports = [
@@ -507,7 +507,7 @@ class Verifier:
         """The checker's support probability for every claim and source, in one batched call."""
         keys = [(i, view.source.id) for i in range(len(claims)) for view in views]
         premises = [checker_premise(candidates[i][source_id]) for i, source_id in keys]
-        scores = self.checker.score(premises, [claims[i].text for i, _ in keys])
+        scores = self.checker.score(premises, [claims[i].statement for i, _ in keys])
         checked: list[dict[str, float]] = [{} for _ in claims]
         for (i, source_id), (support, _) in zip(keys, scores):
             checked[i][source_id] = support
@@ -556,7 +556,9 @@ class Verifier:
 
     def _add_nli(self, claims: list[Claim], supports: list[list[SourceSupport]]) -> None:
         pairs = [
-            (" ".join(e.text for e in s.evidence), c.text, s) for c, row in zip(claims, supports) for s in row
+            (" ".join(e.text for e in s.evidence), c.statement, s)
+            for c, row in zip(claims, supports)
+            for s in row
         ]
         scores = self.nli.score([p for p, _, _ in pairs], [c for _, c, _ in pairs])
         for (_, _, support), (entail, contra) in zip(pairs, scores):

@@ -469,6 +469,21 @@ def test_claims_the_document_states_word_for_word_are_not_contradicted(frank_row
         assert claim.label != "contradicted", diagnosis(report, claim, embedder)
 
 
+def test_a_clause_added_to_a_faithful_one_is_judged_on_its_own(embedder) -> None:
+    """Small LLMs add a predicate to what a source says: "... and thanked the crews" must not ride on the
+    faithful "said the line would stay closed", and is checked with its subject."""
+    document = (
+        "A freight train derailed near Brenmoor on Tuesday. Mayor Ilse Vandermeer said the line would stay "
+        "closed for a week. The operator apologised to passengers for the delays."
+    )
+    summary = "Mayor Ilse Vandermeer said the line would stay closed and thanked the crews for their help."
+    report = factaid.check([document], summary=summary)
+    said, thanked = report.claims
+    assert said.label == "supported", diagnosis(report, said, embedder)
+    assert thanked.statement == "Mayor Ilse Vandermeer thanked the crews for their help."
+    assert thanked.label == "unsupported", diagnosis(report, thanked, embedder)
+
+
 def test_a_described_actor_in_a_lower_cased_summary_is_no_rival_name(frank_rows) -> None:
     """ "comedian took a swipe at myleene klass" of the document's "Ben Elton took a swipe at Myleene Klass":
     a description, not another name; and the rally "attended by Eddie Izzard" is attended by him."""
@@ -486,7 +501,11 @@ def test_a_name_swapped_in_a_lower_cased_summary_is_still_contradicted(frank_row
     row = frank_rows["frank-0a4e91187bf6e400437642aba244d0d755a449a6-bus"]
     assert row["label"] == 0
     report = factaid.check([row["document"]], summary=row["summary"])
-    claim = next(c for c in report.claims if c.text.startswith("ap mccoy is now a television pundit"))
+    claim = next(
+        c
+        for c in report.claims
+        if c.statement == "ap mccoy played for arsenal during his years as a professional ."
+    )
     assert claim.label == "contradicted", [s.reasons for s in claim.support]
 
 
