@@ -55,9 +55,31 @@ def _joined_to(verb):
     return head
 
 
+# What completes a verb before "and": without it the next verb's words belong to both ("was born and
+# raised in Oslo", "recorded and produced an album"), and the first would be cut short.
+_OWN_COMPLEMENTS = {
+    "dobj",
+    "dative",
+    "attr",
+    "acomp",
+    "oprd",
+    "prep",
+    "agent",
+    "ccomp",
+    "xcomp",
+    "advmod",
+    "npadvmod",
+}
+
+
 def _shared_subject(root, verb) -> str | None:
     """The words a predicate joined to the root borrows to be checked alone: "Anna met Bob and thanked
-    him" -> "Anna"; "Lee was arrested and charged" -> "Lee was". None when it cannot stand alone."""
+    him" -> "Anna"; "Lee was arrested in Oslo and charged" -> "Lee was". None when it cannot stand
+    alone."""
+    if root.doc.text.islower():
+        return None  # lower-cased text: the parser takes names for verbs ("... and ibe with pipes")
+    if not any(c.dep_ in _OWN_COMPLEMENTS and root.i < c.i < verb.i for c in root.children):
+        return None
     subjects = [c for c in root.children if c.dep_ in {"nsubj", "nsubjpass"}]
     if len(subjects) != 1 or any(c.dep_ == "neg" for c in root.children):
         return None  # "Anna did not meet Bob and left": what the "not" covers is unclear
@@ -111,6 +133,17 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _stands_alone(piece: str) -> bool:
+    """Long enough, and not cut inside brackets or quotes ("It became (City of London) Battalion) and")."""
+    return (
+        len(piece.split()) >= MIN_CLAIM_WORDS
+        and piece[:1].isalnum()
+        and piece.count("(") == piece.count(")")
+        and piece.count("“") == piece.count("”")
+        and piece.count('"') % 2 == 0
+    )
+
+
 def _with_markers_joined(summary: str, sentences: list[Sentence]) -> list[Sentence]:
     """A "sentence" with no letter ("20." of a numbered list) is joined to the sentence after it."""
     joined: list[Sentence] = []
@@ -134,7 +167,7 @@ def split_claims(summary: str) -> list[Claim]:
         cuts = [offset for offset, _ in starts] + [len(sentence.text)]
         pieces = [(*_trim(sentence.text, a, b), subject) for (a, subject), b in zip(starts, cuts[1:])]
         # Keep a split only if every piece is a claim on its own; else judge the sentence whole.
-        if any(len(sentence.text[a:b].split()) < MIN_CLAIM_WORDS for a, b, _ in pieces):
+        if any(not _stands_alone(sentence.text[a:b]) for a, b, _ in pieces):
             pieces = [(0, len(sentence.text), "")]
         for start, end, subject in pieces:
             span = Span(sentence.span.start + start, sentence.span.start + end)
