@@ -113,17 +113,19 @@ def features(report: Report, claim: Claim, source: str, embedder) -> dict[str, f
     support = next(s for s in claim.support if s.source_id == source)
     view = verify.SourceView.of(report.source(source))
     vectors = embedder.encode([e.text for e in support.evidence])
-    similarities = [float(s) for s in vectors @ embedder.encode([claim.text])[0]]
+    similarities = [float(s) for s in vectors @ embedder.encode([claim.statement])[0]]
     window = [view.facts[e.sentence_index] for e in support.evidence]
-    claim_facts = F.facts_for([claim.text])[0]
+    claim_facts = F.facts_for([claim.statement])[0]
     best = verify.best_clause(claim_facts, window)
     clause = (
-        verify.ClauseMatch(float(embedder.encode([best[1]])[0] @ embedder.encode([claim.text])[0]), best[0])
+        verify.ClauseMatch(
+            float(embedder.encode([best[1]])[0] @ embedder.encode([claim.statement])[0]), best[0]
+        )
         if best
         else None
     )
     checker = verify.NLIScorer(models.get_checker())
-    [(supported, _)] = checker.score([verify.checker_premise(support.evidence)], [claim.text])
+    [(supported, _)] = checker.score([verify.checker_premise(support.evidence)], [claim.statement])
     found, _ = verify.claim_features(claim_facts, similarities, clause, window, view, supported)
     return {name: round(value, 3) for name, value in found.items()}
 
@@ -501,18 +503,17 @@ def test_a_name_swapped_in_a_lower_cased_summary_is_still_contradicted(frank_row
     row = frank_rows["frank-0a4e91187bf6e400437642aba244d0d755a449a6-bus"]
     assert row["label"] == 0
     report = factaid.check([row["document"]], summary=row["summary"])
-    claim = next(
-        c
-        for c in report.claims
-        if c.statement == "ap mccoy played for arsenal during his years as a professional ."
-    )
+    claim = next(c for c in report.claims if c.text.startswith("ap mccoy is now a television pundit"))
     assert claim.label == "contradicted", [s.reasons for s in claim.support]
 
 
 @pytest.mark.parametrize("key", ["faithful", "faithful_numbers", "faithful_workers", "faithful_negated"])
 def test_faithful_synthetic_claims_are_supported(harbour_report, embedder, key: str) -> None:
-    claim = claim_of(harbour_report, HARBOUR_CLAIMS[key])
-    assert claim.label == "supported", diagnosis(harbour_report, claim, embedder)
+    # "... will cost 40 million euros and should be finished in 2027." is two claims: both must pass.
+    claims = [c for c in harbour_report.claims if c.text in HARBOUR_CLAIMS[key]]
+    assert claims, HARBOUR_CLAIMS[key]
+    for claim in claims:
+        assert claim.label == "supported", diagnosis(harbour_report, claim, embedder)
 
 
 @pytest.mark.parametrize(
