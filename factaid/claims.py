@@ -31,9 +31,9 @@ _AUX_COMPLEMENTS = {
 _ELLIPSIS_ADVERBS = {"too", "also", "either", "so", "neither", "not", "n't"}  # "but Bob was too"
 
 
-def _clause_start(doc, verb) -> int:
-    """Where the clause of ``verb`` begins: after the "and"/"but" (and comma) that joins it."""
-    first = min(t.i for t in verb.subtree)
+def _clause_start(doc, first: int) -> int:
+    """Where a clause whose first token is ``first`` begins: after the "and"/"but" (and comma) that joins
+    it."""
     while first > 0 and doc[first - 1].dep_ in {"cc", "punct"}:
         first -= 1
     return doc[first].idx
@@ -57,19 +57,9 @@ def _joined_to(verb):
 
 # What completes a verb before "and": without it the next verb's words belong to both ("was born and
 # raised in Oslo", "recorded and produced an album"), and the first would be cut short.
-_OWN_COMPLEMENTS = {
-    "dobj",
-    "dative",
-    "attr",
-    "acomp",
-    "oprd",
-    "prep",
-    "agent",
-    "ccomp",
-    "xcomp",
-    "advmod",
-    "npadvmod",
-}
+# A verb's object kinds besides an auxiliary's, less a particle or adverbial clause ("gave up", "left
+# when ...").
+_OWN_COMPLEMENTS = (_AUX_COMPLEMENTS | {"dative", "agent"}) - {"advcl", "prt"}
 
 
 def _shared_subject(root, verb) -> str | None:
@@ -98,7 +88,10 @@ def _clause_starts(doc) -> list[tuple[int, str]]:
     for token in doc:
         if token.text == ";" and token.i + 1 < len(doc):
             starts[doc[token.i + 1].idx] = ""
-        if not (token.dep_ == "conj" and token.pos_ in {"VERB", "AUX"} and _joined_to(token).dep_ == "ROOT"):
+        if token.dep_ != "conj" or token.pos_ not in {"VERB", "AUX"}:
+            continue
+        joined_to = _joined_to(token)
+        if joined_to.dep_ != "ROOT":
             continue
         first = min(t.i for t in token.subtree)
         # A clause opened by "which"/"in which" leans on the previous one: not a claim of its own.
@@ -109,15 +102,15 @@ def _clause_starts(doc) -> list[tuple[int, str]]:
                 c.dep_ in _AUX_COMPLEMENTS and c.lower_ not in _ELLIPSIS_ADVERBS for c in token.children
             )
             if not elliptical:
-                starts[_clause_start(doc, token)] = ""
+                starts[_clause_start(doc, first)] = ""
         elif (
             token.pos_ == "VERB"
             and token.tag_ != "VBG"  # "found guilty of misconduct and perverting justice": a gerund
             and first > 0
             and doc[first - 1].lower_ in {"and", "but", "yet"}  # not a list, nor a verb the parser made up
-            and (subject := _shared_subject(_joined_to(token), token))
+            and (subject := _shared_subject(joined_to, token))
         ):
-            starts[_clause_start(doc, token)] = subject
+            starts[_clause_start(doc, first)] = subject
     return sorted(starts.items())
 
 

@@ -473,8 +473,8 @@ def places(doc) -> dict[str, set[str]]:
             for place in doc.ents
             if place.label_ in NAME_TYPES and entity.end < place.start and place.end <= end
         } - {""}
-        if _phrase(entity) and where:
-            found.setdefault(_phrase(entity), set()).update(where)
+        if (held := _phrase(entity)) and where:
+            found.setdefault(held, set()).update(where)
     return found
 
 

@@ -387,9 +387,9 @@ def claim_features(
         # In a lower-cased claim spaCy takes common nouns for names ("comedian took a swipe"): a word the
         # source writes in lower case is no name to swap.
         named_roles = {
-            verb: names - view.lower_case_words
+            verb: named
             for verb, names in claim.roles.items()
-            if names - view.lower_case_words and not _done_unnamed(verb, window, aligned)
+            if (named := names - view.lower_case_words) and not _done_unnamed(verb, window, aligned)
         }
         subject_swap = max(
             _swaps(named_roles, [f.roles for f in nearby], "does", view, reasons),
