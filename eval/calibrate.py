@@ -87,6 +87,36 @@ def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[flo
     return [(_document_and_summary(r)[2], done[r["id"]]["signals"]) for r in rows]
 
 
+def compare_caches(path: Path, old_fingerprint: str) -> dict[str, int]:
+    """How the cached signals of ``path`` under the current code differ from an older fingerprint's,
+    row by row by id: rows whose number of claims changed, and per signal that rose or fell by more than
+    1e-4 on some claim, the rows of each label (1 faithful or supported, 0 wrong)."""
+
+    def read(fingerprint: str) -> dict[str, list[list[float]]]:
+        cache = RUNS / f"{path.stem}-{fingerprint}.jsonl"
+        if not cache.exists():
+            raise SystemExit(f"no cached signals {cache}: run calibrate at that commit first")
+        return {rid: item["signals"] for rid, item in load_done(cache).items()}
+
+    labels = {row["id"]: _document_and_summary(row)[2] for row in read_jsonl(path, None)}
+    old, new = read(old_fingerprint), read(signals_fingerprint())
+    changed: dict[str, int] = {}
+    for rid in sorted(set(old) & set(new), key=str):
+        if len(old[rid]) != len(new[rid]):
+            kinds = {"claims"}
+        else:
+            kinds = {
+                f"{name} {'up' if b > a else 'down'}"
+                for before, after in zip(old[rid], new[rid])
+                for name, a, b in zip(FEATURES, before, after)
+                if abs(a - b) > 1e-4
+            }
+        for kind in kinds | ({"any"} if kinds else set()):
+            key = f"{kind}, label {labels[rid]}"
+            changed[key] = changed.get(key, 0) + 1
+    return {"rows compared": len(set(old) & set(new)), **dict(sorted(changed.items()))}
+
+
 def _claim_scores(model, claims: list[list[float]]) -> np.ndarray:
     """Current scores of a summary's claims; before the first fit, meaning plus wording (a fixed prior,
     so the fit never depends on the calibration file it replaces)."""
@@ -245,11 +275,21 @@ def main(argv: list[str] | None = None) -> int:
         default=1,
         help="also print the mean and sd of the 5-fold figures over N shuffles",
     )
+    parser.add_argument(
+        "--compare",
+        metavar="FINGERPRINT",
+        help="print how each file's signals differ, row by row, from those cached under an older "
+        "fingerprint (the suffix of a file in eval/runs/signals/)",
+    )
     args = parser.parse_args(argv)
     files = [*args.consistency, *args.claims]
     if not files:
         parser.error("give at least one --consistency or --claims file")
     per_file = {path: load_signals(path, args.limit) for path in files}
+    if args.compare:
+        print(f"signals {signals_fingerprint()} against {args.compare}, rows changed:")
+        for path in files:
+            print(f"{path.name:24s} {json.dumps(compare_caches(path, args.compare))}")
     bags = [bag for path in files for bag in per_file[path]]
     if args.rates:
         for path in files:

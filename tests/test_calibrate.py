@@ -92,3 +92,30 @@ def test_signal_cache_key_changes_with_how_the_checker_reads_its_input(monkeypat
     assert calibrate.signals_fingerprint() != before
     monkeypatch.undo()
     assert calibrate.signals_fingerprint() == before
+
+
+def test_compare_caches_counts_changed_rows_by_signal_and_label(tmp_path, monkeypatch) -> None:
+    import json
+
+    monkeypatch.setattr(calibrate, "RUNS", tmp_path)
+    data = tmp_path / "dev.jsonl"
+    rows = [{"id": f"r{i}", "document": "A text.", "summary": "A text.", "label": i % 2} for i in range(4)]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    old = {"r0": [claim(0.9)], "r1": [claim(0.8)], "r2": [claim(0.7)], "r3": [claim(0.6)]}
+    new = {
+        "r0": [claim(0.9, negation_flip=1.0)],  # a count rose on a wrong summary (label 0)
+        "r1": [claim(0.8)],  # unchanged
+        "r2": [claim(0.7), claim(0.5)],  # one claim more
+        "r3": [claim(0.6 + 1e-6)],  # below the tolerance
+    }
+    for fingerprint, signals in (("old00000", old), (calibrate.signals_fingerprint(), new)):
+        lines = [json.dumps({"id": rid, "signals": s}) for rid, s in signals.items()]
+        (tmp_path / f"dev-{fingerprint}.jsonl").write_text("\n".join(lines) + "\n")
+    assert calibrate.compare_caches(data, "old00000") == {
+        "rows compared": 4,
+        "any, label 0": 2,
+        "claims, label 0": 1,
+        "negation_flip up, label 0": 1,
+    }
+    with pytest.raises(SystemExit, match="no cached signals"):
+        calibrate.compare_caches(data, "missing0")
