@@ -175,20 +175,33 @@ def _overlaps(words: set[str], other: set[str]) -> bool:
 
 def _swaps(
     claim_roles: dict[str, set[str]],
-    window_roles: list[dict[str, set[str]]],
-    role: str,
+    claim: F.Facts,
+    window: list[F.Facts],
+    field_name: str,
     view: SourceView,
     reasons: list[str],
 ) -> int:
-    """Verbs the evidence uses with a different subject (or object) than the claim."""
+    """Verbs the evidence uses with a different subject (``field_name`` "roles") or object ("objects")
+    than the claim's ``claim_roles``."""
+    role = "does" if field_name == "roles" else "is the target of"
     swaps = 0
     for verb, words in claim_roles.items():
-        others = [r[verb] for r in window_roles if verb in r]
-        if others and not any(_overlaps(words, other) for other in others):
+        others = [(f, getattr(f, field_name)[verb]) for f in window if verb in getattr(f, field_name)]
+        if others and not any(_overlaps(words, other) for _, other in others):
             swaps += 1
-            actual = " ".join(sorted(others[0]))
-            reasons.append(f"in {view.source.id}, {actual} {role} '{verb}', not {' '.join(sorted(words))}")
+            theirs = _named(*others[0])
+            reasons.append(f"in {view.source.id}, {theirs} {role} '{verb}', not {_named(claim, words)}")
     return swaps
+
+
+def _same_action(claim: F.Facts, evidence: F.Facts) -> bool:
+    """Whether the evidence tells of a verb of the claim done to the same target (head words)."""
+    return any(
+        F.same_word(target, theirs)
+        for verb, pairs in claim.actions.items()
+        for _, target in pairs
+        for _, theirs in evidence.actions.get(verb, ())
+    )
 
 
 def _done_unnamed(verb: str, window: list[F.Facts], aligned: list[float]) -> bool:
@@ -259,8 +272,12 @@ def _place_mismatches(
 
 
 def _named(facts: F.Facts, words: set[str]) -> str:
-    """The entity these name words belong to, as written ("vladimir putin"), for a reason."""
-    return max((n for n in facts.names if F.name_in(n, words)), key=len, default=" ".join(sorted(words)))
+    """The entities these words name, as written ("vladimir putin", "moscow and islamic state"), for a
+    reason; the words themselves when they name none."""
+    names = [n for n in dict.fromkeys(facts.names) if F.name_in(n, words)]
+    # "putin" is part of "vladimir putin": say it once.
+    names = [n for n in names if not any(n != m and F.name_in(n, set(m.split())) for m in names)]
+    return " and ".join(names) or " ".join(sorted(words))
 
 
 def _speaker_swap(
@@ -373,8 +390,10 @@ def claim_features(
     if clause is not None:
         aligned[clause.sentence] = max(aligned[clause.sentence], clause.cosine)
     related = [f for f, similarity in zip(window, aligned) if similarity >= RELATED]
-    # The same verb with named actors is alignment enough: a looser bar than for negation.
-    nearby = [f for f, similarity in zip(window, aligned) if similarity >= NEARBY]
+    # The same verb with named actors is alignment enough: a looser bar than for negation. So is the
+    # same verb done to the same target, however far the meanings: another name pulls "Peter Lind made
+    # the gains" away from "gains made by Northern Shipping" (cosine 0.5).
+    nearby = [f for f, similarity in zip(window, aligned) if similarity >= NEARBY or _same_action(claim, f)]
     # A claim the source states word for word is not contradicted by how the source's sentences parse:
     # in run-on sentences (captions glued to the text) a verb gets a subject or a "not" from another clause.
     verbatim = bool(claim.letters) and claim.letters in view.letters
@@ -392,10 +411,10 @@ def claim_features(
             if (named := names - view.lower_case_words) and not _done_unnamed(verb, window, aligned)
         }
         subject_swap = max(
-            _swaps(named_roles, [f.roles for f in nearby], "does", view, reasons),
+            _swaps(named_roles, claim, nearby, "roles", view, reasons),
             _reversals(claim, related, view, reasons),
         ) + _speaker_swap(claim, window, aligned, view, reasons)
-        object_swap = _swaps(claim.objects, [f.objects for f in related], "is the target of", view, reasons)
+        object_swap = _swaps(claim.objects, claim, related, "objects", view, reasons)
         opposite = _opposes(claim, related, window, view, reasons)
         misplaced_name = _misplaced(claim, window, aligned, view, reasons)
         place_mismatch = _place_mismatches(claim, window, aligned, view, reasons)

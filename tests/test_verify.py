@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -301,7 +302,26 @@ def test_swapped_named_actor_is_contradicted(embedder) -> None:
     claim = report.claims[0]
     assert claim.label == "contradicted", diagnosis(report, claim, embedder)
     assert claim.support[0].signals["subject_swap"] == 1
-    assert any("anna holm does 'approve', not lind peter" in r for r in claim.reasons), claim.reasons
+    assert any("anna holm does 'approve', not peter lind" in r for r in claim.reasons), claim.reasons
+
+
+def test_a_name_put_as_the_doer_of_the_same_action_is_contradicted_however_far_the_meanings(
+    embedder,
+) -> None:
+    # The other name pulls the claim's meaning away from its evidence (cosine 0.5 here), so only the
+    # same verb done to the same target ties them; the sentence's two named doers are both reported.
+    document = (
+        "Peter Lind opened the new harbour in Kestria on Monday. Kestria has made clear it wants more "
+        "trade and has seized on gains made by Northern Shipping in the south. Lind thanked the workers."
+    )
+    summary = "Peter Lind made the gains in the south. Northern Shipping made the gains in the south."
+    report = factaid.check([document], summary=summary)
+    swapped, faithful = report.claims
+    assert swapped.label == "contradicted", diagnosis(report, swapped, embedder)
+    assert swapped.support[0].signals["subject_swap"] == 1
+    reason = "kestria and northern shipping does 'make', not peter lind"
+    assert any(reason in r for r in swapped.reasons), swapped.reasons
+    assert faithful.label == "supported", diagnosis(report, faithful, embedder)
 
 
 def test_passive_evidence_does_not_swap_the_actor(embedder) -> None:
@@ -511,7 +531,9 @@ def test_a_name_swapped_in_a_lower_cased_summary_is_still_contradicted(frank_row
 def test_faithful_synthetic_claims_are_supported(harbour_report, embedder, key: str) -> None:
     # "... will cost 40 million euros and should be finished in 2027." is two claims: both must pass.
     claims = [c for c in harbour_report.claims if c.text in HARBOUR_CLAIMS[key]]
-    assert claims, HARBOUR_CLAIMS[key]
+    # Every word of the sentence is in one of the claims checked below (the "and" may join them).
+    words = {w for c in claims for w in re.findall(r"\w+", c.text)}
+    assert set(re.findall(r"\w+", HARBOUR_CLAIMS[key])) - {"and"} <= words, [c.text for c in claims]
     for claim in claims:
         assert claim.label == "supported", diagnosis(harbour_report, claim, embedder)
 
