@@ -363,11 +363,15 @@ def polarity(doc) -> dict[str, set[bool]]:
     """Verb lemma -> whether each of its uses is negated ("was not damaged" -> damage: {True}). Both
     when a sentence has both ("was last seen on Saturday and has not been seen since"). A copula that
     heads its clause is keyed with its complement, whose "not" it shares: "found that he was not guilty"
-    -> "be guilty": {True}; "be" alone is too common to align two sentences."""
+    -> "be guilty": {True}; "be" alone is too common to align two sentences. A verb that leads another
+    is also keyed with it, so that "does not want to see Assad toppled" is compared with "wants to see"
+    even where the source also "wants the coalition to coordinate"."""
     found: dict[str, set[bool]] = {}
     for token in doc:
         if token.pos_ == "VERB":
             key, scope = token.lemma_.lower(), [token]
+            for led in (c for c in token.children if c.dep_ == "xcomp" and c.pos_ == "VERB"):
+                found.setdefault(f"{key} {led.lemma_.lower()}", set()).add(_negated(scope))
         elif token.pos_ == "AUX" and (
             token.dep_ == "ROOT" or any(c.dep_ in _SUBJECT_DEPS for c in token.children)
         ):

@@ -217,6 +217,10 @@ def test_polarity_keeps_every_use_of_a_verb(nlp) -> None:
     # The copula of a "that" clause carries its "not", keyed with its complement.
     assert F.facts_of(nlp("The court found that he was not guilty.")).polarity["be guilty"] == {True}
     assert F.facts_of(nlp("Peter was certainly not the type to give up.")).polarity["be type"] == {True}
+    # A verb leading another is keyed with it too: "not want to sell" and "want the port" are apart.
+    facts = F.facts_of(nlp("The town does not want to sell the ferry, but it wants the new port."))
+    assert facts.polarity["want sell"] == {True} and facts.polarity["want"] == {True, False}
+    assert facts.polarity["sell"] == {False}
 
 
 def test_opposites_are_read_both_ways_from_the_package_file() -> None:

@@ -52,6 +52,10 @@ PUTIN_CLAIMS = {
     # hub of Vladivostok".
     "forum_moscow": "Putin spoke at the Eastern Economic Forum in Moscow.",
     "forum_russia": "Putin spoke at the Eastern Economic Forum in Russia.",
+    # The Moscow Times: "Moscow has made clear it does not want to see Assad toppled", and elsewhere
+    # "Moscow wants the U.S.-led coalition ... to coordinate" and "We really want to create".
+    "toppled": "Moscow wants to see Assad toppled.",
+    "not_toppled": "Moscow does not want to see Assad toppled.",
 }
 
 HARBOUR = (
@@ -223,6 +227,19 @@ def test_a_quote_of_the_claims_actor_is_no_swap_with_a_name_elsewhere(putin_repo
     assert moscow in claim.supported_by, diagnosis(putin_report, claim, embedder)
     signals = next(s.signals for s in claim.support if s.source_id == moscow)
     assert signals["subject_swap"] == 0, signals
+
+
+def test_a_verb_negated_with_the_verb_it_leads_is_told_apart_from_its_other_uses(
+    putin_report, embedder
+) -> None:
+    # "want" is affirmed in two other Moscow Times sentences; "want to see" only negated.
+    moscow = source_id(putin_report, "putin_assad_moscowtimes.txt")
+    flipped, faithful = (claim_of(putin_report, PUTIN_CLAIMS[k]) for k in ("toppled", "not_toppled"))
+    assert flipped.label == "contradicted", diagnosis(putin_report, flipped, embedder)
+    assert flipped.contradicted_by == [moscow], diagnosis(putin_report, flipped, embedder)
+    assert any("negation differs" in r for r in flipped.reasons), flipped.reasons
+    assert faithful.label == "supported", diagnosis(putin_report, faithful, embedder)
+    assert faithful.supported_by == [moscow], diagnosis(putin_report, faithful, embedder)
 
 
 def test_a_negated_clause_of_a_long_sentence_is_contradicted(putin_report, embedder) -> None:
