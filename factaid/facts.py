@@ -58,6 +58,11 @@ STOP_WORDS = frozenset(
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "this", "these", "those"}
 
 
+# Units of one kind: the same number in another of them is another quantity of the same thing ("raging
+# for four and a half years", not "months").
+DURATIONS = frozenset("second minute hour day week month year decade century".split())
+
+
 @dataclass(frozen=True)
 class Quantity:
     value: float

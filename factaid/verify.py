@@ -141,6 +141,10 @@ def _numbers(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons: l
     window_quantities = [q for f in window for q in f.quantities]
     for quantity in claim.quantities:
         if any(F.same_value(quantity.value, v) for v in view.values):
+            if rivals := _other_duration(quantity, window_quantities):
+                mismatch += 1
+                given = f"{rivals[0].text} {rivals[0].unit}"
+                reasons.append(f"{view.source.id} gives {given}, not {quantity.text} {quantity.unit}")
             continue
         rivals = [q for q in window_quantities if q.unit and q.unit == quantity.unit]
         if rivals:
@@ -150,6 +154,17 @@ def _numbers(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons: l
             missing += 1
             reasons.append(f"{view.source.id} never gives the number {quantity.text!r}")
     return mismatch, missing
+
+
+def _other_duration(quantity: F.Quantity, evidence: list[F.Quantity]) -> list[F.Quantity]:
+    """The evidence's uses of the claim's number for another unit of time than the claim's ("four-and-a-half
+    years" for "four and a half months"), when it never gives the number in the claim's unit."""
+    if quantity.unit not in F.DURATIONS:
+        return []
+    same = [q for q in evidence if F.same_value(quantity.value, q.value)]
+    if any(q.unit == quantity.unit for q in same):
+        return []
+    return [q for q in same if q.unit in F.DURATIONS]
 
 
 def _dates(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons: list[str]) -> tuple[int, int]:

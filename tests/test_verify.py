@@ -56,6 +56,8 @@ PUTIN_CLAIMS = {
     # "Moscow wants the U.S.-led coalition ... to coordinate" and "We really want to create".
     "toppled": "Moscow wants to see Assad toppled.",
     "not_toppled": "Moscow does not want to see Assad toppled.",
+    # The Moscow Times: "the war that has been raging in Syria for four-and-a-half years".
+    "months": "The war in Syria has been raging for four and a half months.",
 }
 
 HARBOUR = (
@@ -240,6 +242,28 @@ def test_a_verb_negated_with_the_verb_it_leads_is_told_apart_from_its_other_uses
     assert any("negation differs" in r for r in flipped.reasons), flipped.reasons
     assert faithful.label == "supported", diagnosis(putin_report, faithful, embedder)
     assert faithful.supported_by == [moscow], diagnosis(putin_report, faithful, embedder)
+
+
+def test_the_same_number_of_another_unit_of_time_is_contradicted(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["months"])
+    moscow = source_id(putin_report, "putin_assad_moscowtimes.txt")
+    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
+    assert claim.contradicted_by == [moscow], diagnosis(putin_report, claim, embedder)
+    assert any("gives four-and-a-half year, not four and a half month" in r for r in claim.reasons)
+
+
+def test_a_duration_in_its_own_unit_is_supported_and_in_another_contradicted(embedder) -> None:
+    document = (
+        "The bridge over the Lenne was closed for three weeks after the flood. It reopened on Monday "
+        "with three lanes instead of two."
+    )
+    report = factaid.check(
+        [document], summary="The bridge was closed for three weeks. It was closed for three days."
+    )
+    weeks, days = report.claims
+    assert weeks.label == "supported", diagnosis(report, weeks, embedder)
+    assert days.label == "contradicted", diagnosis(report, days, embedder)
+    assert days.support[0].signals["number_mismatch"] == 1
 
 
 def test_a_negated_clause_of_a_long_sentence_is_contradicted(putin_report, embedder) -> None:
