@@ -69,10 +69,15 @@ def signals_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _cache(path: Path, fingerprint: str) -> Path:
+    """Where the signals of a dev file's rows are cached for one version of the signal code."""
+    return RUNS / f"{path.stem}-{fingerprint}.jsonl"
+
+
 def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[float]]]]:
     """(label, signals per claim) for each row, computed once and cached in a JSONL keyed by row id."""
     rows = read_jsonl(path, limit)
-    cache = RUNS / f"{path.stem}-{signals_fingerprint()}.jsonl"
+    cache = _cache(path, signals_fingerprint())
     cache.parent.mkdir(parents=True, exist_ok=True)
     done = load_done(cache)
     with cache.open("a", encoding="utf-8") as out:
@@ -93,7 +98,7 @@ def compare_caches(path: Path, old_fingerprint: str) -> dict[str, int]:
     1e-4 on some claim, the rows of each label (1 faithful or supported, 0 wrong)."""
 
     def read(fingerprint: str) -> dict[str, list[list[float]]]:
-        cache = RUNS / f"{path.stem}-{fingerprint}.jsonl"
+        cache = _cache(path, fingerprint)
         if not cache.exists():
             raise SystemExit(f"no cached signals {cache}: run calibrate at that commit first")
         return {rid: item["signals"] for rid, item in load_done(cache).items()}

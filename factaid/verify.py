@@ -141,15 +141,16 @@ def _numbers(claim: F.Facts, window: list[F.Facts], view: SourceView, reasons: l
     window_quantities = [q for f in window for q in f.quantities]
     for quantity in claim.quantities:
         if any(F.same_value(quantity.value, v) for v in view.values):
-            if rivals := _other_duration(quantity, window_quantities):
-                mismatch += 1
-                given = f"{rivals[0].text} {rivals[0].unit}"
-                reasons.append(f"{view.source.id} gives {given}, not {quantity.text} {quantity.unit}")
-            continue
-        rivals = [q for q in window_quantities if q.unit and q.unit == quantity.unit]
+            # Given somewhere, so conflicting only if the evidence counts it in another unit of time.
+            rivals, claimed = _other_duration(quantity, window_quantities), f"{quantity.text} {quantity.unit}"
+            if not rivals:
+                continue
+        else:
+            rivals = [q for q in window_quantities if q.unit and q.unit == quantity.unit]
+            claimed = quantity.text
         if rivals:
             mismatch += 1
-            reasons.append(f"{view.source.id} gives {rivals[0].text} {rivals[0].unit}, not {quantity.text}")
+            reasons.append(f"{view.source.id} gives {rivals[0].text} {rivals[0].unit}, not {claimed}")
         else:
             missing += 1
             reasons.append(f"{view.source.id} never gives the number {quantity.text!r}")
