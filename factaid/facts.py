@@ -55,6 +55,8 @@ STOP_WORDS = frozenset(
     "a an the of to in on at for and or but is are was were be been has have had it its this that with as by "
     "from he she they we you i his her their our not no".split()
 )
+# Verbs that say the verb they lead was not done: "failed to yield", "refused to cooperate".
+_NOT_DONE = {"fail", "refuse", "decline", "neglect"}
 _PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "this", "these", "those"}
 
 
@@ -370,13 +372,19 @@ def polarity(doc) -> dict[str, set[bool]]:
     heads its clause is keyed with its complement, whose "not" it shares: "found that he was not guilty"
     -> "be guilty": {True}; "be" alone is too common to align two sentences. A verb that leads another
     is also keyed with it, so that "does not want to see Assad toppled" is compared with "wants to see"
-    even where the source also "wants the coalition to coordinate"."""
+    even where the source also "wants the coalition to coordinate". A verb led by one that says it was
+    not done is negated: "failed to yield a breakthrough" -> yield: {True}."""
     found: dict[str, set[bool]] = {}
     for token in doc:
         if token.pos_ == "VERB":
             key, scope = token.lemma_.lower(), [token]
             for led in (c for c in token.children if c.dep_ == "xcomp" and c.pos_ == "VERB"):
                 found.setdefault(f"{key} {led.lemma_.lower()}", set()).add(_negated(scope))
+            if token.dep_ == "xcomp" and token.head.lemma_.lower() in _NOT_DONE:
+                # "did not refuse to act" says nothing of whether it acted.
+                if not _negated([token.head]):
+                    found.setdefault(key, set()).add(not _negated(scope))
+                continue
         elif token.pos_ == "AUX" and (
             token.dep_ == "ROOT" or any(c.dep_ in _SUBJECT_DEPS for c in token.children)
         ):
@@ -706,11 +714,18 @@ def clauses(doc) -> tuple[Clause, ...]:
 
 
 def negated_phrases(doc) -> list[set[str]]:
-    """Content lemmas under a negation that targets a phrase, not the verb: "not from the regime of X"."""
+    """Content lemmas under a negation that targets a phrase, not the verb: "not from the regime of X".
+    A "not" after the word it hangs on negates what follows it: in "part of the problem, not the
+    solution" the parser hangs it on "problem", and only "the solution" is denied."""
     phrases = []
     for token in doc:
         if token.dep_ == "neg" and token.head.pos_ not in {"VERB", "AUX"}:
-            lemmas = {t.lemma_.lower() for t in token.head.subtree if t.is_alpha and not t.is_stop}
+            head = token.head
+            if head.i < token.i:
+                negated = [t for c in head.children if c.i > token.i for t in c.subtree]
+            else:
+                negated = list(head.subtree)
+            lemmas = {t.lemma_.lower() for t in negated if t.is_alpha and not t.is_stop}
             if lemmas:
                 phrases.append(lemmas)
     return phrases

@@ -223,6 +223,23 @@ def test_polarity_keeps_every_use_of_a_verb(nlp) -> None:
     assert facts.polarity["sell"] == {False}
 
 
+def test_a_verb_led_by_fail_or_refuse_is_negated(nlp) -> None:
+    assert F.facts_of(nlp("The talks failed to yield a breakthrough.")).polarity["yield"] == {True}
+    assert F.facts_of(nlp("The rebels refused to join the talks.")).polarity["join"] == {True}
+    assert F.facts_of(nlp("The talks yielded a breakthrough.")).polarity["yield"] == {False}
+    # "did not refuse to" says nothing of whether it was done.
+    assert "join" not in F.facts_of(nlp("The rebels did not refuse to join the talks.")).polarity
+
+
+def test_a_not_after_its_head_denies_what_follows_it(nlp) -> None:
+    # The parser hangs "not" on "problem"; only "the solution" is denied.
+    facts = F.facts_of(nlp("They say he is part of the problem, not the solution."))
+    assert facts.negated_phrases == [{"solution"}]
+    # A "not" before its head denies the head's phrase.
+    facts = F.facts_of(nlp("People are fleeing not from the regime of the president."))
+    assert facts.negated_phrases == [{"regime", "president"}]
+
+
 def test_opposites_are_read_both_ways_from_the_package_file() -> None:
     table = F.opposites()
     assert {"reject", "refuse"} <= table["approve"] and "approve" in table["reject"]

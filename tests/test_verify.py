@@ -58,6 +58,13 @@ PUTIN_CLAIMS = {
     "not_toppled": "Moscow does not want to see Assad toppled.",
     # The Moscow Times: "the war that has been raging in Syria for four-and-a-half years".
     "months": "The war in Syria has been raging for four and a half months.",
+    # Both articles: "A flurry of recent high-level diplomatic contacts have so far failed to yield a
+    # breakthrough".
+    "breakthrough": "Recent diplomatic contacts have yielded a breakthrough.",
+    "no_breakthrough": "Recent diplomatic contacts have not yielded a breakthrough.",
+    # Both articles: "the west and Gulf states say he is part of the problem, not the solution".
+    "solution": "The Gulf states say Assad is part of the solution.",
+    "problem": "The Gulf states say Assad is part of the problem.",
 }
 
 HARBOUR = (
@@ -242,6 +249,22 @@ def test_a_verb_negated_with_the_verb_it_leads_is_told_apart_from_its_other_uses
     assert any("negation differs" in r for r in flipped.reasons), flipped.reasons
     assert faithful.label == "supported", diagnosis(putin_report, faithful, embedder)
     assert faithful.supported_by == [moscow], diagnosis(putin_report, faithful, embedder)
+
+
+@pytest.mark.parametrize(
+    ("invented", "faithful"), [("breakthrough", "no_breakthrough"), ("solution", "problem")]
+)
+def test_what_a_source_says_did_not_happen_or_is_not_so_contradicts_the_claim_that_it_did(
+    putin_report, embedder, invented: str, faithful: str
+) -> None:
+    """ "failed to yield a breakthrough" denies "yielded a breakthrough"; "part of the problem, not the
+    solution" denies "part of the solution"."""
+    flipped, kept = (claim_of(putin_report, PUTIN_CLAIMS[k]) for k in (invented, faithful))
+    assert flipped.label == "contradicted", diagnosis(putin_report, flipped, embedder)
+    assert len(flipped.contradicted_by) == 2, diagnosis(putin_report, flipped, embedder)
+    assert any("negation differs" in r for r in flipped.reasons), flipped.reasons
+    assert kept.label == "supported", diagnosis(putin_report, kept, embedder)
+    assert len(kept.supported_by) == 2, diagnosis(putin_report, kept, embedder)
 
 
 def test_the_same_number_of_another_unit_of_time_is_contradicted(putin_report, embedder) -> None:
