@@ -14,7 +14,7 @@ from .errors import InputError
 from .types import Claim, Report
 
 FORMATS = ("json", "md", "html")
-_MARK = {"supported": "✅", "contradicted": "❌", "unsupported": "⚠️"}
+_MARK = {"supported": "✅", "single": "✅", "disputed": "⚖️", "contradicted": "❌", "unsupported": "⚠️"}
 
 
 def to_json(report: Report) -> str:
@@ -22,8 +22,11 @@ def to_json(report: Report) -> str:
 
 
 def _claim_markdown(claim: Claim, report: Report) -> list[str]:
-    status = ui_render.STATUS_TEXT[ui_render.claim_status(claim, len(report.sources))]
-    lines = [f"{claim.index + 1}. {_MARK[claim.label]} **{status}** ({claim.score:.2f}) — {claim.shown_text}"]
+    status = ui_render.claim_status(claim, len(report.sources))
+    lines = [
+        f"{claim.index + 1}. {_MARK[status]} **{ui_render.STATUS_TEXT[status]}** ({claim.score:.2f}) — "
+        f"{claim.shown_text}"
+    ]
     if len(report.sources) > 1:
         row = ", ".join(f"{s.source_id}: {s.label}" for s in claim.support)
         lines.append(f"   - sources: {row}")

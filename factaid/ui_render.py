@@ -12,10 +12,12 @@ from html import escape
 
 from .types import Claim, Conflict, Evidence, Report, Source
 
-# Display status of a claim: the pipeline's label, plus "single" when only one of several sources backs it.
+# Display status of a claim: the pipeline's label, plus "single" when only one of several sources backs it
+# and "disputed" when one source backs it and another contradicts it.
 STATUS_TEXT = {
     "supported": "supported",
     "single": "supported by one source only",
+    "disputed": "disputed: sources disagree",
     "contradicted": "contradicted",
     "unsupported": "unsupported",
 }
@@ -28,6 +30,7 @@ CSS = """
 .fa-claim sup, .fa-score { font-size: 0.7em; font-weight: 600; margin-left: 2px; color: #333; }
 .fa-st-supported { background: #c7f0c2; }
 .fa-st-single { background: #fff0a8; }
+.fa-st-disputed { background: #ffd29a; }
 .fa-st-contradicted { background: #ffc4c4; }
 .fa-st-unsupported { background: #e4e4e4; text-decoration: underline dashed #888; }
 .fa-legend span.fa-claim { margin-right: 10px; display: inline-block; }
@@ -58,7 +61,10 @@ element.addEventListener('click', (event) => {
 
 
 def claim_status(claim: Claim, n_sources: int) -> str:
-    """The claim's label, or ``"single"`` when 2+ sources were given and only one supports it."""
+    """The claim's label, or ``"disputed"`` when a source contradicts a claim that another supports, or
+    ``"single"`` when 2+ sources were given and only one supports it."""
+    if claim.label == "supported" and claim.contradicted_by:
+        return "disputed"
     if claim.label == "supported" and n_sources > 1 and len(claim.supported_by) == 1:
         return "single"
     return claim.label

@@ -70,6 +70,25 @@ def test_summary_html_colours_claims_and_flags_single_source_support():
     assert 'title="Claim 1: supported by one source only (score 0.90)"' in single
 
 
+def test_a_claim_one_source_supports_and_another_contradicts_is_shown_disputed():
+    sources = [
+        factaid.ingest.from_text(text, source_id=f"S{n}")
+        for n, text in enumerate(
+            (
+                "The Lenne bridge reopened on Monday after three weeks of repairs. Traffic was light.",
+                "The Lenne bridge did not reopen on Monday, the council said. Repairs go on.",
+            ),
+            start=1,
+        )
+    ]
+    report = factaid.check(sources, summary="The Lenne bridge reopened on Monday.")
+    claim = report.claims[0]
+    assert claim.label == "supported" and claim.contradicted_by == ["S2"], claim
+    assert ui_render.claim_status(claim, 2) == "disputed"
+    assert 'class="fa-claim fa-st-disputed" data-claim="0"' in ui_render.summary_html(report)
+    assert "⚖️ **disputed: sources disagree**" in factaid.render(report, "md")
+
+
 def test_one_source_support_is_plain_supported_when_only_one_source():
     report = _report(["Ten wagons fell."], "Ten wagons fell.", 16, ["S1"])
     assert ui_render.claim_status(report.claims[0], 1) == "supported"
