@@ -95,7 +95,8 @@ def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[flo
 def compare_caches(path: Path, old_fingerprint: str) -> dict[str, int]:
     """How the cached signals of ``path`` under the current code differ from an older fingerprint's,
     row by row by id: rows whose number of claims changed, and per signal that rose or fell by more than
-    1e-4 on some claim, the rows of each label (1 faithful or supported, 0 wrong)."""
+    1e-4 on some claim, the rows of each label (1 faithful or supported, 0 wrong). Signals the older
+    cache lacks (new ones come last in FEATURES) count as "new" where they are not 0."""
 
     def read(fingerprint: str) -> dict[str, list[list[float]]]:
         cache = _cache(path, fingerprint)
@@ -115,6 +116,12 @@ def compare_caches(path: Path, old_fingerprint: str) -> dict[str, int]:
                 for before, after in zip(old[rid], new[rid])
                 for name, a, b in zip(FEATURES, before, after)
                 if abs(a - b) > 1e-4
+            }
+            kinds |= {
+                f"{name} new"
+                for before, after in zip(old[rid], new[rid])
+                for name, b in zip(FEATURES[len(before) :], after[len(before) :])
+                if abs(b) > 1e-4
             }
         for kind in kinds | ({"any"} if kinds else set()):
             key = f"{kind}, label {labels[rid]}"

@@ -95,6 +95,16 @@ class Predicate:
     holders: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class LedAction:
+    """What someone is ready, wants, agrees or plans to do: in "Assad is ready to hold elections", who
+    ("assad"), the verb ("hold") and its objects ({"election"}), as lemmas."""
+
+    subject: str
+    verb: str
+    objects: frozenset[str]
+
+
 @dataclass
 class Facts:
     """What one sentence (or claim) asserts, in comparable form."""
@@ -112,6 +122,9 @@ class Facts:
     speakers: set[str] = field(default_factory=set)  # names of who says what it reports
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
+    led_actions: dict[str, set[LedAction]] = field(
+        default_factory=dict
+    )  # "ready" -> what to do, see led_actions()
     partners: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # verb -> its named objects
     unnamed_party_verbs: set[str] = field(default_factory=set)  # verbs done to someone a pronoun stands for
     places: dict[str, set[str]] = field(default_factory=dict)  # a named event -> the places it is put in
@@ -538,6 +551,23 @@ def actions(doc) -> dict[str, set[tuple[str, str]]]:
     return found
 
 
+def led_actions(doc) -> dict[str, set[LedAction]]:
+    """Lemma of a word that leads a verb -> what its subject is said to do: "Assad is ready to hold
+    elections and allow an opposition ..." -> ready: hold (election) and allow (opposition)."""
+    found: dict[str, set[LedAction]] = {}
+    for token in doc:
+        led = [c for c in token.children if c.dep_ == "xcomp" and c.pos_ == "VERB"]
+        subject = _head_lemma(subject_token(token)) if led else None
+        if subject is None:
+            continue
+        for verb in (v for first in led for v in (first, *first.conjuncts)):
+            objects = frozenset(c.lemma_.lower() for c in verb.children if c.dep_ == "dobj")
+            found.setdefault(token.lemma_.lower(), set()).add(
+                LedAction(subject, verb.lemma_.lower(), objects)
+            )
+    return found
+
+
 @lru_cache(maxsize=1)
 def opposites() -> dict[str, frozenset[str]]:
     """Lemma -> its opposites, read from the package's opposites.txt ("approve" -> reject, refuse, ...)."""
@@ -752,6 +782,7 @@ def facts_of(doc) -> Facts:
         speakers=speakers(doc),
         objects=objects(doc),
         actions=actions(doc),
+        led_actions=led_actions(doc),
         partners=partners(doc),
         unnamed_party_verbs=unnamed_compared_verbs(doc),
         places=places(doc),

@@ -44,6 +44,9 @@ FEATURES = (
     "misplaced_name",  # a name the source gives, but not where it tells of the action the claim ties it to
     "place_mismatch",  # a named event put in a place that the nearby evidence does not put it in
     "checker",  # the claim checker's probability that the best evidence supports the claim
+    # Signals added later come last, so that `python -m eval calibrate --compare` can set new caches
+    # beside old ones.
+    "untold_action",  # what someone is ready (wants, agrees) to do, where the evidence tells other things
 )
 # A source that gives the claim's fact with another number, date, actor, polarity or an opposite word
 # ("rose" for "fell") contradicts it, and
@@ -63,7 +66,7 @@ VETO_FEATURES = (
 # dates; on the dev files this fires on 0-3% of faithful items, README "Evaluation".) So is a place the
 # evidence does not give for a named event: "in Russia" and "in Vladivostok" may both be true, and
 # factaid knows no geography, so a place is never a contradiction.
-UNFOUND_FEATURES = ("date_missing", "place_mismatch")
+UNFOUND_FEATURES = ("date_missing", "place_mismatch", "untold_action")
 VETO_SCALE = 0.25  # also scales the probability of a claim with something unfound
 CHECKER_DOUBTS = 0.5  # below this, the checker's doubt is among a verdict's reasons
 # Cosine above which an evidence sentence is about the claim's fact, so a negated verb or another actor
@@ -287,6 +290,33 @@ def _place_mismatches(
     return misplaced
 
 
+def _untold_actions(claim: F.Facts, nearby: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
+    """What the claim says someone is ready (wants, agrees, plans) to do, where the nearby evidence says
+    the same of them with other actions and the source never uses the claim's verb: "Assad is ready to
+    step down" against "Assad is ready to hold snap elections". Factaid knows no synonyms, so a verb
+    whose object the nearby evidence names is taken for a paraphrase ("ready to organise elections",
+    "ready to allow a healthy opposition to share power" against "could share power with healthy
+    opposition")."""
+    untold = 0
+    nearby_lemmas = set().union(*(f.lemmas for f in nearby))
+    for lead, actions in claim.led_actions.items():
+        for action in actions:
+            told = {
+                other.verb
+                for f in nearby
+                for other in f.led_actions.get(lead, ())
+                if F.same_word(other.subject, action.subject)
+            }
+            if not told or action.verb in told | view.lemmas or action.objects & nearby_lemmas:
+                continue
+            untold += 1
+            reasons.append(
+                f"in {view.source.id}, {action.subject} is '{lead}' to {' or '.join(sorted(told))}, "
+                f"never to '{action.verb}'"
+            )
+    return untold
+
+
 def _named(facts: F.Facts, words: set[str]) -> str:
     """The entities these words name, as written ("vladimir putin", "moscow and islamic state"), for a
     reason; the words themselves when they name none."""
@@ -416,7 +446,7 @@ def claim_features(
     negation_flip = int(not verbatim and (_flips(claim, related) or _denies(claim, window, aligned)))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
-    subject_swap = object_swap = opposite = misplaced_name = place_mismatch = 0
+    subject_swap = object_swap = opposite = misplaced_name = place_mismatch = untold_action = 0
     if not verbatim:
         # A swap of named actors is often a reversal too: count the worse, not both.
         # In a lower-cased claim spaCy takes common nouns for names ("comedian took a swipe"): a word the
@@ -434,6 +464,7 @@ def claim_features(
         opposite = _opposes(claim, related, window, view, reasons)
         misplaced_name = _misplaced(claim, window, aligned, view, reasons)
         place_mismatch = _place_mismatches(claim, window, aligned, view, reasons)
+        untold_action = _untold_actions(claim, nearby, view, reasons)
     if checker < CHECKER_DOUBTS:
         reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {
@@ -454,6 +485,7 @@ def claim_features(
         "opposite": float(opposite),
         "misplaced_name": float(misplaced_name),
         "place_mismatch": float(place_mismatch),
+        "untold_action": float(untold_action),
         "checker": checker,
     }
     return features, reasons

@@ -119,3 +119,19 @@ def test_compare_caches_counts_changed_rows_by_signal_and_label(tmp_path, monkey
     }
     with pytest.raises(SystemExit, match="no cached signals"):
         calibrate.compare_caches(data, "missing0")
+    # A cache made before the last signal existed: that signal counts as new where it fires.
+    shorter = {
+        "r0": [claim(0.9)[:-1]],
+        "r1": [claim(0.8)[:-1]],
+        "r2": [claim(0.7)[:-1]],
+        "r3": [claim(0.6)[:-1]],
+    }
+    newest = {**old, "r1": [claim(0.8, **{FEATURES[-1]: 1.0})]}
+    for fingerprint, signals in (("old00001", shorter), (calibrate.signals_fingerprint(), newest)):
+        lines = [json.dumps({"id": rid, "signals": s}) for rid, s in signals.items()]
+        (tmp_path / f"dev-{fingerprint}.jsonl").write_text("\n".join(lines) + "\n")
+    assert calibrate.compare_caches(data, "old00001") == {
+        "rows compared": 4,
+        "any, label 1": 1,
+        f"{FEATURES[-1]} new, label 1": 1,
+    }

@@ -240,6 +240,21 @@ def test_a_not_after_its_head_denies_what_follows_it(nlp) -> None:
     assert facts.negated_phrases == [{"regime", "president"}]
 
 
+def test_led_actions_are_what_someone_is_ready_or_wants_to_do(nlp) -> None:
+    facts = F.facts_of(nlp("Putin said Assad is ready to hold snap elections and allow an opposition."))
+    assert facts.led_actions == {
+        "ready": {
+            F.LedAction("assad", "hold", frozenset({"election"})),
+            F.LedAction("assad", "allow", frozenset({"opposition"})),
+        }
+    }
+    assert F.facts_of(nlp("The council wants to sell the ferry.")).led_actions == {
+        "want": {F.LedAction("council", "sell", frozenset({"ferry"}))}
+    }
+    # No one to compare: a pronoun subject.
+    assert F.facts_of(nlp("She is ready to step down.")).led_actions == {}
+
+
 def test_opposites_are_read_both_ways_from_the_package_file() -> None:
     table = F.opposites()
     assert {"reject", "refuse"} <= table["approve"] and "approve" in table["reject"]

@@ -65,6 +65,15 @@ PUTIN_CLAIMS = {
     # Both articles: "the west and Gulf states say he is part of the problem, not the solution".
     "solution": "The Gulf states say Assad is part of the solution.",
     "problem": "The Gulf states say Assad is part of the problem.",
+    # Both articles: Assad "is ready to hold snap parliamentary elections"; neither says "step" or "organise".
+    "ready_step_down": "Putin said Assad is ready to step down.",
+    "ready_organise": "Putin said Assad is ready to organise snap parliamentary elections.",
+    # The bundled LLM's first sentence; the Moscow Times never says "allow": Assad "could share power with
+    # 'healthy' opposition".
+    "ready_allow": (
+        "The Russian president said that Syria's Bashar al-Assad is ready to hold parliamentary elections "
+        "and allow a healthy opposition to share power."
+    ),
 }
 
 HARBOUR = (
@@ -265,6 +274,21 @@ def test_what_a_source_says_did_not_happen_or_is_not_so_contradicts_the_claim_th
     assert any("negation differs" in r for r in flipped.reasons), flipped.reasons
     assert kept.label == "supported", diagnosis(putin_report, kept, embedder)
     assert len(kept.supported_by) == 2, diagnosis(putin_report, kept, embedder)
+
+
+def test_an_action_the_sources_never_tell_in_place_of_the_one_they_do_is_unsupported(
+    putin_report, embedder
+) -> None:
+    untold = claim_of(putin_report, PUTIN_CLAIMS["ready_step_down"])
+    assert untold.label == "unsupported", diagnosis(putin_report, untold, embedder)
+    assert all(s.signals["untold_action"] == 1 for s in untold.support), diagnosis(
+        putin_report, untold, embedder
+    )
+    assert any("is 'ready' to hold" in r and "never to 'step'" in r for r in untold.reasons), untold.reasons
+    # Another verb for an object the evidence names is a paraphrase, not another action.
+    for paraphrase in (claim_of(putin_report, PUTIN_CLAIMS[k]) for k in ("ready_organise", "ready_allow")):
+        assert paraphrase.label == "supported", diagnosis(putin_report, paraphrase, embedder)
+        assert len(paraphrase.supported_by) == 2, diagnosis(putin_report, paraphrase, embedder)
 
 
 def test_the_same_number_of_another_unit_of_time_is_contradicted(putin_report, embedder) -> None:
