@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -94,9 +96,14 @@ def test_signal_cache_key_changes_with_how_the_checker_reads_its_input(monkeypat
     assert calibrate.signals_fingerprint() == before
 
 
-def test_compare_caches_counts_changed_rows_by_signal_and_label(tmp_path, monkeypatch) -> None:
-    import json
+def _write_caches(folder, caches: dict[str, dict[str, list[list[float]]]]) -> None:
+    """Signal caches of dev.jsonl: fingerprint -> row id -> signals per claim."""
+    for fingerprint, signals in caches.items():
+        lines = [json.dumps({"id": rid, "signals": s}) for rid, s in signals.items()]
+        (folder / f"dev-{fingerprint}.jsonl").write_text("\n".join(lines) + "\n")
 
+
+def test_compare_caches_counts_changed_rows_by_signal_and_label(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(calibrate, "RUNS", tmp_path)
     data = tmp_path / "dev.jsonl"
     rows = [{"id": f"r{i}", "document": "A text.", "summary": "A text.", "label": i % 2} for i in range(4)]
@@ -108,9 +115,7 @@ def test_compare_caches_counts_changed_rows_by_signal_and_label(tmp_path, monkey
         "r2": [claim(0.7), claim(0.5)],  # one claim more
         "r3": [claim(0.6 + 1e-6)],  # below the tolerance
     }
-    for fingerprint, signals in (("old00000", old), (calibrate.signals_fingerprint(), new)):
-        lines = [json.dumps({"id": rid, "signals": s}) for rid, s in signals.items()]
-        (tmp_path / f"dev-{fingerprint}.jsonl").write_text("\n".join(lines) + "\n")
+    _write_caches(tmp_path, {"old00000": old, calibrate.signals_fingerprint(): new})
     assert calibrate.compare_caches(data, "old00000") == {
         "rows compared": 4,
         "any, label 0": 2,
@@ -120,16 +125,9 @@ def test_compare_caches_counts_changed_rows_by_signal_and_label(tmp_path, monkey
     with pytest.raises(SystemExit, match="no cached signals"):
         calibrate.compare_caches(data, "missing0")
     # A cache made before the last signal existed: that signal counts as new where it fires.
-    shorter = {
-        "r0": [claim(0.9)[:-1]],
-        "r1": [claim(0.8)[:-1]],
-        "r2": [claim(0.7)[:-1]],
-        "r3": [claim(0.6)[:-1]],
-    }
+    shorter = {rid: [signals[0][:-1]] for rid, signals in old.items()}
     newest = {**old, "r1": [claim(0.8, **{FEATURES[-1]: 1.0})]}
-    for fingerprint, signals in (("old00001", shorter), (calibrate.signals_fingerprint(), newest)):
-        lines = [json.dumps({"id": rid, "signals": s}) for rid, s in signals.items()]
-        (tmp_path / f"dev-{fingerprint}.jsonl").write_text("\n".join(lines) + "\n")
+    _write_caches(tmp_path, {"old00001": shorter, calibrate.signals_fingerprint(): newest})
     assert calibrate.compare_caches(data, "old00001") == {
         "rows compared": 4,
         "any, label 1": 1,
