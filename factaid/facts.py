@@ -505,7 +505,44 @@ def places(doc) -> dict[str, set[str]]:
         } - {""}
         if (held := _phrase(entity)) and where:
             found.setdefault(held, set()).update(where)
+    for verb in doc:
+        actor = _actor(verb) if verb.pos_ == "VERB" and verb.lemma_.lower() in _SPEAKING else None
+        if actor is not None and _is_name(actor):
+            # "Putin told reporters in Moscow" -> {"putin speaking": {"moscow"}}
+            where = {_phrase(place) for place in doc.ents if _spoken_in(verb, place)} - {""}
+            if where:
+                found.setdefault(f"{actor.lower_} speaking", set()).update(where)
     return found
+
+
+_SPEAKING = {"say", "tell", "speak", "announce"}
+_WHERE = {"in", "at", "on", "during", "of"}  # "on the sidelines of the forum in Vladivostok"
+
+
+def _spoken_in(verb, place) -> bool:
+    """Whether a named place is where the verb was said: the object of "in" or "at" ("in Moscow", "in
+    Russia's Far East hub of Vladivostok") reached from the verb through such prepositions only ("in a
+    statement on Syria" is no place of speaking). Any name there: the tagger calls a city a person now
+    and then ("hub of Vladivostok")."""
+    root = place.root
+    for _ in range(4):  # up to the place phrase's head: "Russia's Far East hub", "hub of Vladivostok"
+        if root.dep_ in {"poss", "compound"}:
+            root = root.head
+        elif root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.dep_ == "pobj":
+            root = root.head.head
+        else:
+            break
+    if place.label_ not in NAME_TYPES or root.dep_ != "pobj" or root.head.lower_ not in {"in", "at"}:
+        return False
+    token = root
+    while token.head.i != token.i:
+        token = token.head
+        if token.i == verb.i:
+            return True
+        # Only prepositional phrases on the way: "Mayor Berg in Brenmoor said so" places the mayor.
+        if token.dep_ not in {"prep", "pobj"} or (token.dep_ == "prep" and token.lower_ not in _WHERE):
+            return False
+    return False
 
 
 def unnamed_compared_verbs(doc) -> set[str]:

@@ -255,6 +255,15 @@ def test_led_actions_are_what_someone_is_ready_or_wants_to_do(nlp) -> None:
     assert F.facts_of(nlp("She is ready to step down.")).led_actions == {}
 
 
+def test_places_where_a_named_speaker_said_it(nlp) -> None:
+    places = F.places(nlp("Putin told reporters on the sidelines of the forum in Vladivostok on Friday."))
+    assert places == {"putin speaking": {"vladivostok"}}
+    assert F.places(nlp("Anna Holm said in Oslo that the port will open.")) == {"holm speaking": {"oslo"}}
+    # What the words are about is no place of speaking; nor is a speaker a pronoun stands for.
+    assert F.places(nlp("Anna Holm said in a statement on Syria that talks will go on.")) == {}
+    assert F.places(nlp("She said in Oslo that the port will open.")) == {}
+
+
 def test_opposites_are_read_both_ways_from_the_package_file() -> None:
     table = F.opposites()
     assert {"reject", "refuse"} <= table["approve"] and "approve" in table["reject"]

@@ -68,6 +68,10 @@ PUTIN_CLAIMS = {
     # Both articles: Assad "is ready to hold snap parliamentary elections"; neither says "step" or "organise".
     "ready_step_down": "Putin said Assad is ready to step down.",
     "ready_organise": "Putin said Assad is ready to organise snap parliamentary elections.",
+    # Both articles: Putin told reporters (journalists) "on the sidelines of the Eastern Economic Forum in
+    # Vladivostok" ("in Russia's Far East hub of Vladivostok").
+    "told_in_moscow": "Putin told reporters in Moscow that Assad is ready to share power.",
+    "told_in_vladivostok": "Putin told reporters in Vladivostok that Assad is ready to share power.",
     # The bundled LLM's first sentence; the Moscow Times never says "allow": Assad "could share power with
     # 'healthy' opposition".
     "ready_allow": (
@@ -339,6 +343,17 @@ def test_an_event_put_in_another_place_is_unsupported(putin_report, embedder) ->
     aljazeera = source_id(putin_report, "putin_assad_aljazeera.txt")
     assert claim.label == "unsupported", diagnosis(putin_report, claim, embedder)
     assert f"{aljazeera} puts 'eastern economic forum' in vladivostok, not moscow" in claim.reasons
+
+
+def test_words_said_in_another_place_are_unsupported(putin_report, embedder) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["told_in_moscow"])
+    aljazeera = source_id(putin_report, "putin_assad_aljazeera.txt")
+    assert claim.label == "unsupported", diagnosis(putin_report, claim, embedder)
+    assert f"{aljazeera} puts 'putin speaking' in vladivostok, not moscow" in claim.reasons
+    kept = claim_of(putin_report, PUTIN_CLAIMS["told_in_vladivostok"])
+    assert kept.label == "supported" and aljazeera in kept.supported_by, diagnosis(
+        putin_report, kept, embedder
+    )
 
 
 def test_a_place_another_source_gives_is_no_contradiction(putin_report, embedder) -> None:
