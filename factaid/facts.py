@@ -122,9 +122,7 @@ class Facts:
     speakers: set[str] = field(default_factory=set)  # names of who says what it reports
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
-    led_actions: dict[str, set[LedAction]] = field(
-        default_factory=dict
-    )  # "ready" -> what to do, see led_actions()
+    led_actions: dict[str, set[LedAction]] = field(default_factory=dict)  # see led_actions()
     partners: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # verb -> its named objects
     unnamed_party_verbs: set[str] = field(default_factory=set)  # verbs done to someone a pronoun stands for
     places: dict[str, set[str]] = field(default_factory=dict)  # a named event -> the places it is put in
@@ -391,7 +389,7 @@ def polarity(doc) -> dict[str, set[bool]]:
     for token in doc:
         if token.pos_ == "VERB":
             key, scope = token.lemma_.lower(), [token]
-            for led in (c for c in token.children if c.dep_ == "xcomp" and c.pos_ == "VERB"):
+            for led in _led_verbs(token):
                 found.setdefault(f"{key} {led.lemma_.lower()}", set()).add(_negated(scope))
             if token.dep_ == "xcomp" and token.head.lemma_.lower() in _NOT_DONE:
                 # "did not refuse to act" says nothing of whether it acted.
@@ -477,6 +475,10 @@ PLACE_TYPES = {"GPE", "LOC", "FAC"}
 HELD_TYPES = {"EVENT", "ORG"}
 
 
+_SPEAKING = {"say", "tell", "speak", "announce"}
+_WHERE = {"in", "at", "on", "during", "of"}  # "on the sidelines of the forum in Vladivostok"
+
+
 def places(doc) -> dict[str, set[str]]:
     """A named event -> the named places the sentence puts it in or at, read from the words that follow
     it ("the Eastern Economic Forum in Russia's Far East hub of Vladivostok" -> {"eastern economic
@@ -513,10 +515,6 @@ def places(doc) -> dict[str, set[str]]:
             if where:
                 found.setdefault(f"{actor.lower_} speaking", set()).update(where)
     return found
-
-
-_SPEAKING = {"say", "tell", "speak", "announce"}
-_WHERE = {"in", "at", "on", "during", "of"}  # "on the sidelines of the forum in Vladivostok"
 
 
 def _spoken_in(verb, place) -> bool:
@@ -588,12 +586,17 @@ def actions(doc) -> dict[str, set[tuple[str, str]]]:
     return found
 
 
+def _led_verbs(token) -> list:
+    """The verbs a word leads: "hold" in "wants to hold" and "is ready to hold"."""
+    return [c for c in token.children if c.dep_ == "xcomp" and c.pos_ == "VERB"]
+
+
 def led_actions(doc) -> dict[str, set[LedAction]]:
     """Lemma of a word that leads a verb -> what its subject is said to do: "Assad is ready to hold
     elections and allow an opposition ..." -> ready: hold (election) and allow (opposition)."""
     found: dict[str, set[LedAction]] = {}
     for token in doc:
-        led = [c for c in token.children if c.dep_ == "xcomp" and c.pos_ == "VERB"]
+        led = _led_verbs(token)
         subject = _head_lemma(subject_token(token)) if led else None
         if subject is None:
             continue

@@ -42,7 +42,7 @@ FEATURES = (
     "object_swap",  # ... or done to something else (softer: "left the port" and "left the tracks")
     "opposite",  # the evidence says the opposite word of the same thing ("approved" for "rejected")
     "misplaced_name",  # a name the source gives, but not where it tells of the action the claim ties it to
-    "place_mismatch",  # a named event put in a place that the nearby evidence does not put it in
+    "place_mismatch",  # a named event or speaker's words put in a place the nearby evidence does not give
     "checker",  # the claim checker's probability that the best evidence supports the claim
     # Signals added later come last, so that `python -m eval calibrate --compare` can set new caches
     # beside old ones.
@@ -64,8 +64,9 @@ VETO_FEATURES = (
 # A date that the source never gives, in any sentence or in the page's date lines, is found nowhere: that
 # source does not support the claim, though nothing in it contradicts the claim either. (Small LLMs invent
 # dates; on the dev files this fires on 0-3% of faithful items, README "Evaluation".) So is a place the
-# evidence does not give for a named event: "in Russia" and "in Vladivostok" may both be true, and
-# factaid knows no geography, so a place is never a contradiction.
+# evidence does not give for a named event or a named speaker's words: "in Russia" and "in Vladivostok" may
+# both be true, and factaid knows no geography, so a place is never a contradiction. So, last, is an action
+# the source never tells where it tells what the claim's someone is ready to do instead.
 UNFOUND_FEATURES = ("date_missing", "place_mismatch", "untold_action")
 VETO_SCALE = 0.25  # also scales the probability of a claim with something unfound
 CHECKER_DOUBTS = 0.5  # below this, the checker's doubt is among a verdict's reasons
