@@ -98,9 +98,9 @@ class Predicate:
 @dataclass(frozen=True)
 class LedAction:
     """What someone is ready, wants, agrees or plans to do: in "Assad is ready to hold elections", who
-    ("assad"), the verb ("hold") and its objects ({"election"}), as lemmas."""
+    ({"assad"}), the verb ("hold") and its objects ({"election"}), as lemmas."""
 
-    subject: str
+    subjects: frozenset[str]  # its head's lemma, and the name of the person a title stands for
     verb: str
     objects: frozenset[str]
 
@@ -586,24 +586,79 @@ def actions(doc) -> dict[str, set[tuple[str, str]]]:
     return found
 
 
+# Title noun -> person (head lemma of the name) -> the words that qualify the title for them: see titles().
+Titles = dict[str, dict[str, frozenset[str]]]
+_QUALIFIER_DEPS = {"amod", "compound", "poss"}  # "Syrian president", "prime minister", "Syria's president"
+
+
+def _qualifiers(title) -> frozenset[str]:
+    return frozenset(
+        t.lower_
+        for c in title.children
+        if c.dep_ in _QUALIFIER_DEPS
+        for t in c.subtree
+        if t.is_alpha and not t.is_stop
+    )
+
+
+def titles(docs) -> Titles:
+    """The titles the texts give named people: "Syrian President Bashar al-Assad" and "Bashar al-Assad, the
+    Syrian president" both give president -> assad -> {syrian}. A text that names someone once by name and
+    title may then call them by the title alone ("the Syrian president agrees")."""
+    found: Titles = {}
+    for doc in docs:
+        for entity in doc.ents:
+            person = entity.root
+            if entity.label_ != "PERSON" or person.lower_ in _PRONOUNS:
+                continue
+            given = [
+                c
+                for c in person.children
+                if c.dep_ in {"compound", "appos"} and c.pos_ in {"NOUN", "PROPN"} and not c.ent_type_
+            ]
+            if person.dep_ == "appos" and person.head.pos_ in {"NOUN", "PROPN"} and not person.head.ent_type_:
+                given.append(person.head)
+            for title in given:
+                people = found.setdefault(title.lemma_.lower(), {})
+                name = person.lemma_.lower()
+                people[name] = people.get(name, frozenset()) | _qualifiers(title)
+    return found
+
+
+def described_person(token, known: Titles) -> str | None:
+    """The person a title stands for ("the Syrian president" -> assad): the one person whom the texts give
+    that title with every qualifier the phrase has; None when no one or more than one fits."""
+    if token is None or token.ent_type_ or token.dep_ == "compound":
+        return None
+    people = known.get(token.lemma_.lower(), {})
+    wanted = _qualifiers(token)
+    fits = [p for p, theirs in people.items() if all(any(same_word(w, t) for t in theirs) for w in wanted)]
+    return fits[0] if len(fits) == 1 else None
+
+
+def _referents(token, known: Titles) -> set[str]:
+    """Lemmas a phrase headed by ``token`` may be compared by: its own, and the person a title stands for."""
+    return {_head_lemma(token), described_person(token, known)} - {None}
+
+
 def _led_verbs(token) -> list:
     """The verbs a word leads: "hold" in "wants to hold" and "is ready to hold"."""
     return [c for c in token.children if c.dep_ == "xcomp" and c.pos_ == "VERB"]
 
 
-def led_actions(doc) -> dict[str, set[LedAction]]:
+def led_actions(doc, known: Titles | None = None) -> dict[str, set[LedAction]]:
     """Lemma of a word that leads a verb -> what its subject is said to do: "Assad is ready to hold
     elections and allow an opposition ..." -> ready: hold (election) and allow (opposition)."""
     found: dict[str, set[LedAction]] = {}
     for token in doc:
         led = _led_verbs(token)
-        subject = _head_lemma(subject_token(token)) if led else None
-        if subject is None:
+        subjects = frozenset(_referents(subject_token(token), known or {})) if led else None
+        if not subjects:
             continue
         for verb in (v for first in led for v in (first, *first.conjuncts)):
             objects = frozenset(c.lemma_.lower() for c in verb.children if c.dep_ == "dobj")
             found.setdefault(token.lemma_.lower(), set()).add(
-                LedAction(subject, verb.lemma_.lower(), objects)
+                LedAction(subjects, verb.lemma_.lower(), objects)
             )
     return found
 
@@ -630,10 +685,12 @@ def _head_lemma(token) -> str | None:
     return None if token is None or token.lower_ in _PRONOUNS else token.lemma_.lower()
 
 
-def predicates(doc) -> list[Predicate]:
+def predicates(doc, known: Titles | None = None) -> list[Predicate]:
     """Verbs, adjectives and role nouns that have opposites, each with what it is said of: the heads of a
     verb's subject and direct object, the noun an adjective describes or the subject it is said of, the
-    subject and holder of a role ("Russia has been Assad's ally": russia, assad)."""
+    subject and holder of a role ("Russia has been Assad's ally": russia, assad); a title's person as well
+    (see titles())."""
+    known = known or {}
     found = []
     for token in doc:
         lemma = token.lemma_.lower()
@@ -642,19 +699,19 @@ def predicates(doc) -> list[Predicate]:
             continue
         holders = []  # whose role it is: "Assad's ally", "an ally of Assad"
         if token.pos_ == "ADJ" and token.dep_ == "amod":
-            arguments = {_head_lemma(token.head)}
+            arguments = _referents(token.head, known)
             negated = False
         elif role:
             of = (p for c in token.children if c.dep_ == "prep" and c.lower_ == "of" for p in c.children)
             holders = [*(c for c in token.children if c.dep_ == "poss"), *of]
-            arguments = {_head_lemma(subject_token(token.head)), *map(_head_lemma, holders)}
+            arguments = _referents(subject_token(token.head), known)
+            arguments |= {a for holder in holders for a in _referents(holder, known)}
             negated = _negated([token, token.head])
         else:
-            arguments = {_head_lemma(subject_token(token))}
-            arguments |= {_head_lemma(c) for c in token.children if c.dep_ == "dobj"}
+            arguments = _referents(subject_token(token), known)
+            arguments |= {a for c in token.children if c.dep_ == "dobj" for a in _referents(c, known)}
             # "was not guilty": the negation hangs on the verb the adjective completes.
             negated = _negated([token, token.head] if token.dep_ in _COMPLEMENT_DEPS else [token])
-        arguments.discard(None)
         # Named holders only: "the Syrian government" may be Assad's.
         named_holders = frozenset(t.lemma_.lower() for t in holders if _is_name(t))
         if arguments:
@@ -805,7 +862,8 @@ def _content_lemmas(tokens) -> set[str]:
     return {t.lemma_.lower() for t in tokens if (t.is_alpha or t.like_num) and not t.is_stop}
 
 
-def facts_of(doc) -> Facts:
+def facts_of(doc, known: Titles | None = None) -> Facts:
+    """What ``doc`` asserts; ``known`` titles (see titles()) let "the Syrian president" stand for Assad."""
     return Facts(
         lemmas=_content_lemmas(doc),
         terms=tuple(w for t in doc for w in WORD.findall(t.lemma_.lower()) if w not in STOP_WORDS),
@@ -822,12 +880,12 @@ def facts_of(doc) -> Facts:
         speakers=speakers(doc),
         objects=objects(doc),
         actions=actions(doc),
-        led_actions=led_actions(doc),
+        led_actions=led_actions(doc, known),
         partners=partners(doc),
         unnamed_party_verbs=unnamed_compared_verbs(doc),
         places=places(doc),
         verbs={t.lemma_.lower() for t in doc if t.pos_ == "VERB"},
-        predicates=predicates(doc),
+        predicates=predicates(doc, known),
         clauses=clauses(doc),
         letters=letters(doc.text),
     )
@@ -864,8 +922,9 @@ def same_value(a: float, b: float) -> bool:
 
 @lru_cache(maxsize=256)  # every source of a large check, and its claims
 def _parsed(texts: tuple[str, ...]) -> tuple[Facts, ...]:
-    nlp = models.get_nlp()
-    return tuple(facts_of(doc) for doc in nlp.pipe(texts, batch_size=64))
+    docs = list(models.get_nlp().pipe(texts, batch_size=64))
+    known = titles(docs)  # a source's sentences, or a summary's claims, name people for one another
+    return tuple(facts_of(doc, known) for doc in docs)
 
 
 def facts_for(texts: list[str]) -> list[Facts]:

@@ -34,8 +34,11 @@ def _claim_markdown(claim: Claim, report: Report) -> list[str]:
     heading = "disputed" if claim.label == "supported" else "why not"
     lines += [f"   - {heading}: {reason}" for reason in claim.reasons]
     for evidence in claim.evidence:
+        support = ui_render.support_for(claim, evidence.source_id)
+        conflicts = ", conflicts" if ui_render.evidence_status(support, evidence) == "contradicted" else ""
         lines.append(
-            f"   - [{evidence.source_id} #{evidence.sentence_index}, {evidence.score:.2f}] > {evidence.text}"
+            f"   - [{evidence.source_id} #{evidence.sentence_index}, {evidence.score:.2f}{conflicts}] > "
+            f"{evidence.text}"
         )
     return lines
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-SCHEMA_VERSION = "1.3"  # 1.1: conflicts of kind "opposite"; 1.2: Source.page_dates; 1.3: Claim.subject
+# 1.1: conflicts of kind "opposite"; 1.2: Source.page_dates; 1.3: Claim.subject;
+# 1.4: SourceSupport.conflicting
+SCHEMA_VERSION = "1.4"
 
 Label = Literal["supported", "contradicted", "unsupported"]
 LABELS: tuple[Label, ...] = ("supported", "contradicted", "unsupported")
@@ -64,6 +66,13 @@ class SourceSupport:
     evidence: list[Evidence] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     signals: dict[str, float] = field(default_factory=dict)  # the verifier's inputs, for audit
+    # For a contradicting source, the indices of the evidence sentences that conflict with the claim on
+    # their own (empty when only the evidence as a whole does, or when the NLI model says so).
+    conflicting: list[int] = field(default_factory=list)
+
+    def conflicts_in(self, sentence_index: int) -> bool:
+        """Whether this sentence is where the source contradicts the claim."""
+        return self.label == "contradicted" and (sentence_index in self.conflicting or not self.conflicting)
 
 
 @dataclass

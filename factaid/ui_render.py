@@ -7,10 +7,11 @@ source holding ``<script>`` shows that text literally and runs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from html import escape
 
-from .types import Claim, Conflict, Evidence, Report, Source
+from .types import Claim, Conflict, Evidence, Report, Source, SourceSupport
 
 # Display status of a claim: the pipeline's label, plus "single" when only one of several sources backs it
 # and "disputed" when one source backs it and another contradicts it.
@@ -42,6 +43,7 @@ mark.fa-ev { color: #111; padding: 1px 2px; border-radius: 3px; }
 mark.fa-ev-supported { background: #9be39a; }
 mark.fa-ev-contradicted { background: #ff9d9d; }
 mark.fa-ev-unsupported { background: #ffe27a; }
+mark.fa-ev-context { background: #e8e8e8; }
 table.fa-table { border-collapse: collapse; width: 100%; }
 table.fa-table td, table.fa-table th { border: 1px solid #ccc; padding: 4px 6px; vertical-align: top; }
 .fa-muted { color: #777; font-size: 0.9em; }
@@ -107,16 +109,27 @@ def claim_choice(claim: Claim, n_sources: int) -> str:
     return f"{claim.index + 1}. [{status}, {claim.score:.2f}] {short}"
 
 
-def evidence_for(claim: Claim, source_id: str) -> tuple[str, list[Evidence]]:
-    """This source's label and evidence for the claim (falls back to the claim's best evidence)."""
+def support_for(claim: Claim, source_id: str) -> SourceSupport:
+    """How this source bears on the claim (an unsupported entry with the claim's best evidence from it when
+    the claim carries none for the source)."""
     for support in claim.support:
         if support.source_id == source_id:
-            return support.label, support.evidence
-    return "unsupported", [ev for ev in claim.evidence if ev.source_id == source_id]
+            return support
+    return SourceSupport(
+        source_id, "unsupported", 0.0, [ev for ev in claim.evidence if ev.source_id == source_id]
+    )
 
 
-def highlighted_text(text: str, evidence: Iterable[Evidence], label: str) -> str:
-    """``text`` escaped, with each evidence span wrapped in ``<mark>`` carrying its score."""
+def evidence_status(support: SourceSupport, evidence: Evidence) -> str:
+    """How to mark one evidence sentence: the source's label, except that in a contradicting source only
+    the sentences that conflict with the claim are marked so; the others are context."""
+    if support.label == "contradicted" and not support.conflicts_in(evidence.sentence_index):
+        return "context"
+    return support.label
+
+
+def highlighted_text(text: str, evidence: Iterable[Evidence], status: Callable[[Evidence], str]) -> str:
+    """``text`` escaped, with each evidence span wrapped in ``<mark>`` carrying its status and score."""
     parts, cursor = [], 0
     for ev in sorted(evidence, key=lambda e: e.span.start):
         start, end = ev.span.start, ev.span.end
@@ -124,7 +137,7 @@ def highlighted_text(text: str, evidence: Iterable[Evidence], label: str) -> str
             continue
         parts.append(escape(text[cursor:start]))
         parts.append(
-            f'<mark class="fa-ev fa-ev-{label}" data-score="{ev.score:.2f}" '
+            f'<mark class="fa-ev fa-ev-{status(ev)}" data-score="{ev.score:.2f}" '
             f'title="relevance {ev.score:.2f}">{escape(text[start:end])}</mark>'
             f'<span class="fa-score">[{ev.score:.2f}]</span>'
         )
@@ -134,12 +147,11 @@ def highlighted_text(text: str, evidence: Iterable[Evidence], label: str) -> str
 
 
 def _source_panel(source: Source, claim: Claim | None) -> str:
-    label, evidence, note = "unsupported", [], ""
+    body, note = escape(source.text), ""
     if claim is not None:
-        label, evidence = evidence_for(claim, source.id)
-        score = next((s.score for s in claim.support if s.source_id == source.id), None)
-        note = f"{escape(label)}" + (f", score {score:.2f}" if score is not None else "")
-    body = highlighted_text(source.text, evidence, label)
+        support = support_for(claim, source.id)
+        body = highlighted_text(source.text, support.evidence, partial(evidence_status, support))
+        note = escape(support.label) + (f", score {support.score:.2f}" if support in claim.support else "")
     if source.page_dates:
         note = f"dated {escape('; '.join(source.page_dates))}" + (f" | {note}" if note else "")
     return (

@@ -302,17 +302,19 @@ def _untold_actions(claim: F.Facts, nearby: list[F.Facts], view: SourceView, rea
     nearby_lemmas = set().union(*(f.lemmas for f in nearby))
     for lead, actions in claim.led_actions.items():
         for action in actions:
-            told = {
-                other.verb
+            theirs = [
+                (other.verb, subject)
                 for f in nearby
                 for other in f.led_actions.get(lead, ())
-                if F.same_word(other.subject, action.subject)
-            }
+                for subject in action.subjects
+                if any(F.same_word(subject, s) for s in other.subjects)
+            ]
+            told = {verb for verb, _ in theirs}
             if not told or action.verb in told | view.lemmas or action.objects & nearby_lemmas:
                 continue
             untold += 1
             reasons.append(
-                f"in {view.source.id}, {action.subject} is '{lead}' to {' or '.join(sorted(told))}, "
+                f"in {view.source.id}, {theirs[0][1]} is '{lead}' to {' or '.join(sorted(told))}, "
                 f"never to '{action.verb}'"
             )
     return untold
@@ -492,6 +494,26 @@ def claim_features(
     return features, reasons
 
 
+def conflicting_sentences(
+    claim: F.Facts,
+    similarities: list[float],
+    clause: ClauseMatch | None,
+    window: list[F.Facts],
+    view: SourceView,
+    checker: float,
+) -> list[int]:
+    """Positions in ``window`` of the sentences that contradict the claim on their own: each, read as the
+    only evidence, still vetoes support. A reader is shown where the conflict is, not only that the
+    source holds one somewhere among its evidence."""
+    conflicting = []
+    for i, facts in enumerate(window):
+        own_clause = ClauseMatch(clause.cosine, 0) if clause is not None and clause.sentence == i else None
+        features, _ = claim_features(claim, [similarities[i]], own_clause, [facts], view, checker)
+        if vetoed(features):
+            conflicting.append(i)
+    return conflicting
+
+
 class NLIScorer:
     """Entailment and contradiction probabilities of (evidence, claim) pairs from any NLI classifier."""
 
@@ -620,7 +642,13 @@ class Verifier:
         score = support_probability(self.calibration, features)
         label = _label(score, self.threshold, features)
         signals = {name: round(value, 4) for name, value in features.items()}
-        return SourceSupport(view.source.id, label, round(score, 4), evidence, reasons, signals)
+        support = SourceSupport(view.source.id, label, round(score, 4), evidence, reasons, signals)
+        if label == "contradicted":
+            support.conflicting = [
+                evidence[i].sentence_index
+                for i in conflicting_sentences(facts, similarities, clause, window, view, checker)
+            ]
+        return support
 
     def _add_nli(self, claims: list[Claim], supports: list[list[SourceSupport]]) -> None:
         pairs = [

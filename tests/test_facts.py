@@ -240,16 +240,60 @@ def test_a_not_after_its_head_denies_what_follows_it(nlp) -> None:
     assert facts.negated_phrases == [{"regime", "president"}]
 
 
+def test_titles_let_a_title_stand_for_the_one_person_given_it(nlp) -> None:
+    docs = list(
+        nlp.pipe(
+            [
+                "Russian President Vladimir Putin met Syrian President Bashar al-Assad.",
+                "Anna Holm, the harbour's new mayor, spoke first.",
+            ]
+        )
+    )
+    known = F.titles(docs)
+    assert known == {
+        "president": {"putin": {"russian"}, "assad": {"syrian"}},
+        "mayor": {"holm": {"harbour", "new"}},
+    }
+
+    def person(text: str) -> str | None:
+        subject = next(t for t in nlp(text) if t.dep_ == "nsubj")
+        return F.described_person(subject, known)
+
+    assert person("The Syrian president agrees.") == "assad"
+    assert person("Syria's president agrees.") == "assad"  # "Syria" and "Syrian" are one word for names
+    assert person("The mayor agrees.") == "holm"
+    assert person("The president agrees.") is None  # two presidents: no one to pick
+    assert person("The French president agrees.") is None
+    assert person("The council agrees.") is None
+
+
+def test_an_opposite_said_of_a_title_counts_for_its_person(nlp) -> None:
+    texts = ["Syrian President Bashar al-Assad met the envoy.", "The Syrian president agrees with the plan."]
+    evidence = F.facts_for(texts)[1]
+    claim = F.facts_for(["Assad disagrees with the plan."])[0]
+    (pair,) = F.opposed(claim, [evidence])
+    assert (pair[0].lemma, pair[1].lemma) == ("disagree", "agree")
+    assert pair[1].arguments == {"president", "assad"}
+    # Parsed alone, the sentence does not say who the president is.
+    assert F.opposed(claim, [F.facts_of(nlp(texts[1]))]) == []
+
+
+def test_what_a_title_is_ready_to_do_is_told_of_its_person(nlp) -> None:
+    texts = ["Syrian President Bashar al-Assad met them.", "The Syrian president is ready to hold talks."]
+    (ready,) = F.facts_for(texts)[1].led_actions["ready"]
+    assert ready.subjects == {"president", "assad"} and ready.verb == "hold"
+
+
 def test_led_actions_are_what_someone_is_ready_or_wants_to_do(nlp) -> None:
     facts = F.facts_of(nlp("Putin said Assad is ready to hold snap elections and allow an opposition."))
     assert facts.led_actions == {
         "ready": {
-            F.LedAction("assad", "hold", frozenset({"election"})),
-            F.LedAction("assad", "allow", frozenset({"opposition"})),
+            F.LedAction(frozenset({"assad"}), "hold", frozenset({"election"})),
+            F.LedAction(frozenset({"assad"}), "allow", frozenset({"opposition"})),
         }
     }
     assert F.facts_of(nlp("The council wants to sell the ferry.")).led_actions == {
-        "want": {F.LedAction("council", "sell", frozenset({"ferry"}))}
+        "want": {F.LedAction(frozenset({"council"}), "sell", frozenset({"ferry"}))}
     }
     # No one to compare: a pronoun subject.
     assert F.facts_of(nlp("She is ready to step down.")).led_actions == {}

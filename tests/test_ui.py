@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import threading
 from pathlib import Path
@@ -52,7 +53,7 @@ def test_highlighted_text_escapes_and_marks_the_span():
     text = f"Ten wagons fell. {HOSTILE} Rest."
     start = text.index("Ten")
     evidence = Evidence("S1", 0, Span(start, start + 16), text[:16], 0.5)
-    html = ui_render.highlighted_text(text, [evidence], "supported")
+    html = ui_render.highlighted_text(text, [evidence], lambda _: "supported")
     assert '<mark class="fa-ev fa-ev-supported" data-score="0.50"' in html
     assert ">Ten wagons fell.</mark>" in html
     assert "<script>" not in html and "<img" not in html
@@ -87,6 +88,26 @@ def test_a_claim_one_source_supports_and_another_contradicts_is_shown_disputed()
     assert ui_render.claim_status(claim, 2) == "disputed"
     assert 'class="fa-claim fa-st-disputed" data-claim="0"' in ui_render.summary_html(report)
     assert "⚖️ **disputed: sources disagree**" in factaid.render(report, "md")
+
+
+def test_a_contradicting_source_marks_only_the_sentence_that_conflicts():
+    text = (
+        "The Lenne bridge will reopen on Friday, the council said. Repairs began three weeks ago. "
+        "Some 9,000 cars a day crossed the bridge before it closed."
+    )
+    report = factaid.check([text], summary="The Lenne bridge will reopen on Monday.")
+    (support,) = report.claims[0].support
+    source = report.sources[0]
+    assert support.label == "contradicted" and len(support.evidence) > 1, support
+    assert support.conflicting == [0], support
+    conflicting = source.sentences[0].text
+    html = ui_render.sources_html(report, 0)
+    marked = re.findall(r'<mark class="fa-ev fa-ev-(\w+)"[^>]*>([^<]*)</mark>', html)
+    assert marked[0] == ("contradicted", conflicting)  # the sentences in document order
+    assert [status for status, _ in marked[1:]] == ["context"] * (len(support.evidence) - 1)
+    markdown = factaid.render(report, "md")
+    assert f"conflicts] > {conflicting}" in markdown
+    assert markdown.count("conflicts] >") == 1
 
 
 def test_one_source_support_is_plain_supported_when_only_one_source():

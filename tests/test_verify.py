@@ -39,6 +39,8 @@ PUTIN_CLAIMS = {
     # The Moscow Times: "And the Syrian president agrees with that, all the way down to holding early
     # elections".
     "rejects": "The Syrian president rejects early elections.",
+    # The same, said of Assad by name: the Moscow Times names him "Syrian President Bashar al-Assad" first.
+    "disagrees": "Putin said Assad disagrees with holding early elections.",
     # Both articles: Assad "is ready to hold snap parliamentary elections".
     "presidential": "Putin said Assad is ready to hold early presidential elections.",
     # The Moscow Times: Assad "could share power with 'healthy' opposition"; Al Jazeera: he is ready to
@@ -370,6 +372,17 @@ def test_rejecting_what_the_president_agrees_to_is_contradicted(putin_report, em
     claim = claim_of(putin_report, PUTIN_CLAIMS["rejects"])
     assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
     assert any("says 'agree' where the claim says 'reject'" in r for r in claim.reasons), claim.reasons
+
+
+def test_opposite_said_of_a_name_that_the_source_calls_by_its_title_is_contradicted(
+    putin_report, embedder
+) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["disagrees"])
+    moscow = source_id(putin_report, "putin_assad_moscowtimes.txt")
+    assert claim.label == "contradicted" and claim.contradicted_by == [moscow], diagnosis(
+        putin_report, claim, embedder
+    )
+    assert any("says 'agree' where the claim says 'disagree'" in r for r in claim.reasons), claim.reasons
 
 
 @pytest.mark.parametrize(
