@@ -105,6 +105,18 @@ class LedAction:
     objects: frozenset[str]
 
 
+@dataclass(frozen=True)
+class Party:
+    """One thing a verb is done to or with (see _parties): its head as written (lower-cased) and its
+    lemma, whether that head is a common noun rather than a name, and the content lemmas of its phrase
+    (with the conjuncts it leads)."""
+
+    word: str
+    head: str
+    common: bool
+    lemmas: frozenset[str]
+
+
 @dataclass
 class Facts:
     """What one sentence (or claim) asserts, in comparable form."""
@@ -124,6 +136,7 @@ class Facts:
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
     led_actions: dict[str, set[LedAction]] = field(default_factory=dict)  # see led_actions()
     partners: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # verb -> its named objects
+    parties: dict[str, list[Party]] = field(default_factory=dict)  # verb -> what it is done to or with
     unnamed_party_verbs: set[str] = field(default_factory=set)  # verbs done to someone a pronoun stands for
     places: dict[str, set[str]] = field(default_factory=dict)  # a named event -> the places it is put in
     verbs: set[str] = field(default_factory=set)  # lemmas of its verbs
@@ -466,6 +479,22 @@ def partners(doc) -> dict[str, list[tuple[str, ...]]]:
             )
             if any(names):
                 found.setdefault(verb.lemma_.lower(), []).append(tuple(n for n in names if n))
+    return found
+
+
+def parties(doc) -> dict[str, list[Party]]:
+    """Verb lemma -> every thing it is done to or with, conjuncts apart: "share power with a healthy
+    opposition and the Kurds" -> share: power, opposition (healthy, opposition, kurds), kurds."""
+    found: dict[str, list[Party]] = {}
+    for verb in _compared_verbs(doc):
+        for party in _parties(verb):
+            for token in (party, *party.conjuncts):
+                if token.is_alpha and not token.is_stop and token.lower_ not in _PRONOUNS:
+                    common = token.pos_ == "NOUN" and not token.ent_type_
+                    lemmas = frozenset(_content_lemmas(token.subtree))
+                    found.setdefault(verb.lemma_.lower(), []).append(
+                        Party(token.lower_, token.lemma_.lower(), common, lemmas)
+                    )
     return found
 
 
@@ -882,6 +911,7 @@ def facts_of(doc, known: Titles | None = None) -> Facts:
         actions=actions(doc),
         led_actions=led_actions(doc, known),
         partners=partners(doc),
+        parties=parties(doc),
         unnamed_party_verbs=unnamed_compared_verbs(doc),
         places=places(doc),
         verbs={t.lemma_.lower() for t in doc if t.pos_ == "VERB"},

@@ -47,6 +47,7 @@ FEATURES = (
     # Signals added later come last, so that `python -m eval calibrate --compare` can set new caches
     # beside old ones.
     "untold_action",  # what someone is ready (wants, agrees) to do, where the evidence tells other things
+    "moved_thing",  # a thing the source names, tied to an action the nearby evidence tells with others
 )
 # A source that gives the claim's fact with another number, date, actor, polarity or an opposite word
 # ("rose" for "fell") contradicts it, and
@@ -65,9 +66,10 @@ VETO_FEATURES = (
 # source does not support the claim, though nothing in it contradicts the claim either. (Small LLMs invent
 # dates; on the dev files this fires on 0-3% of faithful items, README "Evaluation".) So is a place the
 # evidence does not give for a named event or a named speaker's words: "in Russia" and "in Vladivostok" may
-# both be true, and factaid knows no geography, so a place is never a contradiction. So, last, is an action
-# the source never tells where it tells what the claim's someone is ready to do instead.
-UNFOUND_FEATURES = ("date_missing", "place_mismatch", "untold_action")
+# both be true, and factaid knows no geography, so a place is never a contradiction. So is an action the
+# source never tells where it tells what the claim's someone is ready to do instead, and, last, a thing the
+# source speaks of elsewhere put into an action that the nearby evidence tells with other things.
+UNFOUND_FEATURES = ("date_missing", "place_mismatch", "untold_action", "moved_thing")
 VETO_SCALE = 0.25  # also scales the probability of a claim with something unfound
 CHECKER_DOUBTS = 0.5  # below this, the checker's doubt is among a verdict's reasons
 # Cosine above which an evidence sentence is about the claim's fact, so a negated verb or another actor
@@ -274,6 +276,32 @@ def _misplaced(
     return misplaced
 
 
+def _moved_things(
+    claim: F.Facts, window: list[F.Facts], aligned: list[float], view: SourceView, reasons: list[str]
+) -> int:
+    """Common nouns the claim ties to an action that the nearby evidence tells with other things, where
+    the source has the noun elsewhere: "Assad could share power with the rebels" against "... could share
+    power with 'healthy' opposition", in articles that speak of rebel groups elsewhere (see _misplaced
+    for names)."""
+    moved = 0
+    for verb, parties in claim.parties.items():
+        using = [i for i, f in enumerate(window) if verb in f.parties]
+        if not any(aligned[i] >= NEARBY and verb not in window[i].unnamed_party_verbs for i in using):
+            continue
+        # Anywhere in a sentence that tells of the action: the parse may hang a party on another word.
+        told = set().union(*(window[i].lemmas for i in using))
+        for party in parties:
+            # A common noun the source writes in lower case ("rebel groups"), not a name a lower-cased
+            # summary writes so ("wasps" for "Wasps"); nothing of its phrase in the telling sentences:
+            # "400 students" may be told as "400 freshmen".
+            written = {party.word, party.head} & view.lower_case_words
+            elsewhere = party.head in view.lemmas and bool(written)
+            if party.common and elsewhere and not party.lemmas & told:
+                moved += 1
+                reasons.append(f"{view.source.id} tells of '{verb}' with other things than '{party.head}'")
+    return moved
+
+
 def _place_mismatches(
     claim: F.Facts, window: list[F.Facts], aligned: list[float], view: SourceView, reasons: list[str]
 ) -> int:
@@ -449,7 +477,7 @@ def claim_features(
     negation_flip = int(not verbatim and (_flips(claim, related) or _denies(claim, window, aligned)))
     if negation_flip:
         reasons.append(f"{view.source.id} says the opposite (negation differs)")
-    subject_swap = object_swap = opposite = misplaced_name = place_mismatch = untold_action = 0
+    subject_swap = object_swap = opposite = misplaced_name = place_mismatch = untold_action = moved_thing = 0
     if not verbatim:
         # A swap of named actors is often a reversal too: count the worse, not both.
         # In a lower-cased claim spaCy takes common nouns for names ("comedian took a swipe"): a word the
@@ -468,6 +496,7 @@ def claim_features(
         misplaced_name = _misplaced(claim, window, aligned, view, reasons)
         place_mismatch = _place_mismatches(claim, window, aligned, view, reasons)
         untold_action = _untold_actions(claim, nearby, view, reasons)
+        moved_thing = _moved_things(claim, window, aligned, view, reasons)
     if checker < CHECKER_DOUBTS:
         reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
     features = {
@@ -489,6 +518,7 @@ def claim_features(
         "misplaced_name": float(misplaced_name),
         "place_mismatch": float(place_mismatch),
         "untold_action": float(untold_action),
+        "moved_thing": float(moved_thing),
         "checker": checker,
     }
     return features, reasons

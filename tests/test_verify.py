@@ -41,6 +41,10 @@ PUTIN_CLAIMS = {
     "rejects": "The Syrian president rejects early elections.",
     # The same, said of Assad by name: the Moscow Times names him "Syrian President Bashar al-Assad" first.
     "disagrees": "Putin said Assad disagrees with holding early elections.",
+    # Both articles: Assad "is ready to ... allow a 'healthy' opposition to share power" (Al Jazeera) and
+    # "could share power with 'healthy' opposition" (the Moscow Times); both speak of rebel groups elsewhere.
+    "rebels": "Assad could share power with the rebels.",
+    "coordinate_kurds": "Moscow wants the coalition to coordinate with Kurdish forces.",
     # Both articles: Assad "is ready to hold snap parliamentary elections".
     "presidential": "Putin said Assad is ready to hold early presidential elections.",
     # The Moscow Times: Assad "could share power with 'healthy' opposition"; Al Jazeera: he is ready to
@@ -366,6 +370,14 @@ def test_a_place_another_source_gives_is_no_contradiction(putin_report, embedder
         putin_report, claim, embedder
     )
     assert not claim.contradicted_by
+
+
+def test_a_thing_moved_into_an_action_the_articles_tell_is_unsupported(putin_report, embedder) -> None:
+    moved, kept = (claim_of(putin_report, PUTIN_CLAIMS[k]) for k in ("rebels", "coordinate_kurds"))
+    why_moved, why_kept = (diagnosis(putin_report, c, embedder) for c in (moved, kept))
+    assert moved.label == "unsupported" and not moved.contradicted_by, why_moved
+    assert all(s.signals["moved_thing"] == 1 for s in moved.support), why_moved
+    assert kept.label == "supported" and len(kept.supported_by) == 2, why_kept
 
 
 def test_rejecting_what_the_president_agrees_to_is_contradicted(putin_report, embedder) -> None:
@@ -820,6 +832,35 @@ def test_a_name_moved_from_another_fact_is_contradicted(embedder, claim: str, na
 def test_a_name_where_the_source_gives_it_is_not_misplaced(embedder, claim: str) -> None:
     report, checked = check_one([HOUSING], claim)
     assert checked.support[0].signals["misplaced_name"] == 0, diagnosis(report, checked, embedder)
+    assert checked.label == "supported", diagnosis(report, checked, embedder)
+
+
+@pytest.mark.parametrize(
+    ("claim", "thing"),
+    [
+        ("The mayor signed the housing deal with the union.", "union"),
+        ("The union met the mayor to discuss wages.", "mayor"),
+    ],
+)
+def test_a_thing_moved_from_another_fact_is_unsupported(embedder, claim: str, thing: str) -> None:
+    report, checked = check_one([HOUSING], claim)
+    assert checked.label == "unsupported", diagnosis(report, checked, embedder)
+    assert checked.support[0].signals["moved_thing"] == 1, diagnosis(report, checked, embedder)
+    assert any(f"with other things than '{thing}'" in r for r in checked.reasons), checked.reasons
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "The mayor signed the housing deal with the builders.",
+        "The mayor signed the deal on Monday.",
+        "The union met the builders to discuss wages.",
+        "Castor Homes lost the bid.",
+    ],
+)
+def test_a_thing_where_the_source_gives_it_is_not_moved(embedder, claim: str) -> None:
+    report, checked = check_one([HOUSING], claim)
+    assert checked.support[0].signals["moved_thing"] == 0, diagnosis(report, checked, embedder)
     assert checked.label == "supported", diagnosis(report, checked, embedder)
 
 
