@@ -152,6 +152,8 @@ def _source_panel(source: Source, claim: Claim | None) -> str:
         support = support_for(claim, source.id)
         body = highlighted_text(source.text, support.evidence, partial(evidence_status, support))
         note = escape(support.label) + (f", score {support.score:.2f}" if support in claim.support else "")
+        if support.label == "contradicted" and support.conflicting:
+            note += ": red where it conflicts with the claim, grey the rest of its evidence"
     if source.page_dates:
         note = f"dated {escape('; '.join(source.page_dates))}" + (f" | {note}" if note else "")
     return (

@@ -105,6 +105,7 @@ def test_a_contradicting_source_marks_only_the_sentence_that_conflicts():
     marked = re.findall(r'<mark class="fa-ev fa-ev-(\w+)"[^>]*>([^<]*)</mark>', html)
     assert marked[0] == ("contradicted", conflicting)  # the sentences in document order
     assert [status for status, _ in marked[1:]] == ["context"] * (len(support.evidence) - 1)
+    assert "contradicted, score 0." in html and "red where it conflicts with the claim, grey" in html
     markdown = factaid.render(report, "md")
     assert f"conflicts] > {conflicting}" in markdown
     assert markdown.count("conflicts] >") == 1
