@@ -3,4 +3,6 @@
 Tasks: ``consistency`` (summary-level, SummaC protocol), ``evidence`` (WiCE evidence linking and claim
 verdicts), ``summary`` (ROUGE against references, Lead-3 beside), ``check`` (full JSON reports).
 Every run is resumable: finished rows live in ``DIR/rows.jsonl``; metrics go to ``DIR/metrics.json|md``.
+Commands with options of their own: ``calibrate`` (the verifier's weights), ``train-checker``, ``bench``
+(speed) and ``lead-weight`` (the extractive summary's lead bias).
 """

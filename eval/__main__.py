@@ -161,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import bench
 
         return bench.main(argv[1:])
+    if argv[:1] == ["lead-weight"]:  # chooses the extractive summary's lead bias: its own options
+        from . import lead_weight
+
+        return lead_weight.main(argv[1:])
     args = parse_args(argv)
     try:
         run(args)

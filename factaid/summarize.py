@@ -2,7 +2,7 @@
 
 Extractive (the default) picks whole source sentences, so every summary sentence is a quotation the
 verifier can find again. Sentences are scored for centrality (close in meaning to everything the sources
-say), corroboration (another outlet reports the same thing) and a small lead bias (news puts the main
+say), corroboration (another outlet reports the same thing) and a lead bias (news puts the main
 event first), then chosen with maximal marginal relevance so two outlets' versions of the lede do not
 both get in. The abstractive summarizer feeds the same top sentences to a small causal LM with a
 document-completion prompt; it may invent claims, which is what the verifier is there to flag.
@@ -28,9 +28,16 @@ log = logging.getLogger(__name__)
 
 CENTRALITY_WEIGHT = 1.0
 CORROBORATION_WEIGHT = 0.5  # a sentence that another source also reports is more likely the news
-LEAD_WEIGHT = 0.15  # bonus of a source's first usable sentence; decays with position
+# Bonus of a source's first usable sentence, decaying with position: news puts the event first. Weighed
+# by `python -m eval lead-weight` on the dev summary file (eval/RESULTS.md, "Summary quality"), where 0.75
+# to 2 score alike on one document; above 0.5, two outlets' ledes crowd out the other facts.
+LEAD_WEIGHT = 0.5
 MMR_LAMBDA = 0.7  # relevance vs. novelty in the greedy choice
-REDUNDANT_COSINE = 0.8  # closer than this to a chosen sentence: the same fact said again
+# Closer than this to a chosen sentence: the same fact said again (two outlets' ledes of one event: 0.78).
+REDUNDANT_COSINE = 0.75
+# The same for the article the LLM reads, which is context, not the summary: given the example articles
+# without their second lede (at 0.75), the bundled Gemma copied the prompt's sample article instead.
+ARTICLE_REDUNDANT_COSINE = 0.8
 MIN_WORDS = 6
 REPETITION_PENALTY = 1.2  # applied to generated tokens only, see LLMSummarizer.generate
 TOKENS_PER_SENTENCE = 30  # generation budget per requested summary sentence
@@ -130,8 +137,10 @@ def rank_candidates(sources: list[Source], embeddings: dict[str, np.ndarray]) ->
     return candidates, vectors
 
 
-def select_mmr(candidates: list[Candidate], vectors: np.ndarray, limit: int) -> list[int]:
-    """Greedy maximal marginal relevance; never two sentences closer than REDUNDANT_COSINE."""
+def select_mmr(
+    candidates: list[Candidate], vectors: np.ndarray, limit: int, redundant: float = REDUNDANT_COSINE
+) -> list[int]:
+    """Greedy maximal marginal relevance; never two sentences closer than ``redundant``."""
     chosen: list[int] = []
     remaining = set(range(len(candidates)))
     relevance = np.array([c.score for c in candidates])
@@ -139,9 +148,7 @@ def select_mmr(candidates: list[Candidate], vectors: np.ndarray, limit: int) -> 
         order = sorted(remaining)
         redundancy = (vectors[order] @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(order))
         gains = MMR_LAMBDA * relevance[order] - (1 - MMR_LAMBDA) * redundancy
-        allowed = [
-            (gain, i) for gain, i, r in zip(gains, order, redundancy, strict=True) if r <= REDUNDANT_COSINE
-        ]
+        allowed = [(gain, i) for gain, i, r in zip(gains, order, redundancy, strict=True) if r <= redundant]
         if not allowed:
             break
         best = max(allowed)[1]
@@ -232,7 +239,7 @@ class LLMSummarizer:
     def article(self, sources: list[Source]) -> str:
         """The most central, non-redundant sentences in reading order, within the prompt budget."""
         candidates, vectors = rank_candidates(sources, self.embeddings)
-        ranked = select_mmr(candidates, vectors, len(candidates))
+        ranked = select_mmr(candidates, vectors, len(candidates), ARTICLE_REDUNDANT_COSINE)
         budget = self.max_prompt_tokens - self._token_count(self.prompt.safe_substitute(article=""))
         kept: list[int] = []
         for i in ranked:

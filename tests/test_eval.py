@@ -347,3 +347,21 @@ def test_check_task_writes_one_json_report_per_document(tmp_path):
     assert report["claims"] and report["summary"]
     found = json.loads((out / "metrics.json").read_text())
     assert found["rows"] == 1 and found["tables"]["Reports written"][0]["claims"] == len(report["claims"])
+
+
+def test_lead_weight_is_chosen_on_one_fold_and_scored_on_the_other() -> None:
+    from eval import lead_weight
+
+    def scores(value: float) -> dict[str, float]:
+        return {"rouge1": value, "rouge2": value, "rougeL": value, "rougeLsum": value}
+
+    # Rows 0 and 2 (fold 0) prefer weight 1.0; rows 1 and 3 (fold 1) prefer 0.5.
+    per_weight = {
+        0.5: [scores(10), scores(30), scores(10), scores(30)],
+        1.0: [scores(20), scores(20), scores(20), scores(20)],
+    }
+    chosen, held = lead_weight.two_fold(per_weight)
+    # Fold 0 is held out, so it is chosen on rows 1 and 3 (0.5 wins there) and the reverse.
+    assert chosen == [0.5, 1.0]
+    assert [row["rouge1"] for row in held] == [10, 20, 10, 20]
+    assert lead_weight.objective({"rouge1": 30, "rouge2": 6, "rougeL": 18, "rougeLsum": 99}) == 18
