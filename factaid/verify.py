@@ -524,24 +524,9 @@ def claim_features(
     return features, reasons
 
 
-def conflicting_sentences(
-    claim: F.Facts,
-    similarities: list[float],
-    clause: ClauseMatch | None,
-    window: list[F.Facts],
-    view: SourceView,
-    checker: float,
-) -> list[int]:
-    """Positions in ``window`` of the sentences that contradict the claim on their own: each, read as the
-    only evidence, still vetoes support. A reader is shown where the conflict is, not only that the
-    source holds one somewhere among its evidence."""
-    conflicting = []
-    for i, facts in enumerate(window):
-        own_clause = ClauseMatch(clause.cosine, 0) if clause is not None and clause.sentence == i else None
-        features, _ = claim_features(claim, [similarities[i]], own_clause, [facts], view, checker)
-        if vetoed(features):
-            conflicting.append(i)
-    return conflicting
+def _clause_in(clause: ClauseMatch | None, sentence: int) -> ClauseMatch | None:
+    """The best clause match as seen from one window sentence alone (that sentence is then number 0)."""
+    return ClauseMatch(clause.cosine, 0) if clause is not None and clause.sentence == sentence else None
 
 
 class NLIScorer:
@@ -674,10 +659,14 @@ class Verifier:
         signals = {name: round(value, 4) for name, value in features.items()}
         support = SourceSupport(view.source.id, label, round(score, 4), evidence, reasons, signals)
         if label == "contradicted":
-            support.conflicting = [
-                evidence[i].sentence_index
-                for i in conflicting_sentences(facts, similarities, clause, window, view, checker)
-            ]
+            # Where the conflict is, for the reader: each evidence sentence that, read as the only
+            # evidence, still vetoes support.
+            def vetoes_alone(i: int) -> bool:
+                own_clause = _clause_in(clause, i)
+                alone, _ = claim_features(facts, [similarities[i]], own_clause, [window[i]], view, checker)
+                return vetoed(alone)
+
+            support.conflicting = [item.sentence_index for i, item in enumerate(evidence) if vetoes_alone(i)]
         return support
 
     def _add_nli(self, claims: list[Claim], supports: list[list[SourceSupport]]) -> None:
