@@ -70,10 +70,6 @@ class SourceSupport:
     # their own (empty when only the evidence as a whole does, or when the NLI model says so).
     conflicting: list[int] = field(default_factory=list)
 
-    def conflicts_in(self, sentence_index: int) -> bool:
-        """Whether this sentence is where the source contradicts the claim."""
-        return self.label == "contradicted" and (sentence_index in self.conflicting or not self.conflicting)
-
 
 @dataclass
 class Claim:

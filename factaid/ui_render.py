@@ -122,8 +122,10 @@ def support_for(claim: Claim, source_id: str) -> SourceSupport:
 
 def evidence_status(support: SourceSupport, evidence: Evidence) -> str:
     """How to mark one evidence sentence: the source's label, except that in a contradicting source only
-    the sentences that conflict with the claim are marked so; the others are context."""
-    if support.label == "contradicted" and not support.conflicts_in(evidence.sentence_index):
+    the sentences that conflict with the claim are marked so (all, when none does on its own); the others
+    are context."""
+    elsewhere = support.conflicting and evidence.sentence_index not in support.conflicting
+    if support.label == "contradicted" and elsewhere:
         return "context"
     return support.label
 
@@ -151,7 +153,8 @@ def _source_panel(source: Source, claim: Claim | None) -> str:
     if claim is not None:
         support = support_for(claim, source.id)
         body = highlighted_text(source.text, support.evidence, partial(evidence_status, support))
-        note = escape(support.label) + (f", score {support.score:.2f}" if support in claim.support else "")
+        scored = any(s is support for s in claim.support)  # not the stand-in of support_for
+        note = escape(support.label) + (f", score {support.score:.2f}" if scored else "")
         if support.label == "contradicted" and support.conflicting:
             note += ": red where it conflicts with the claim, grey the rest of its evidence"
     if source.page_dates:
