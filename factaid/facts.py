@@ -130,7 +130,7 @@ class Facts:
     negated_phrases: list[set[str]] = field(default_factory=list)  # "not from the regime" -> {regime}
     polarity: dict[str, set[bool]] = field(default_factory=dict)  # verb lemma -> negated where it occurs
     roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> names in its subject
-    unnamed_actor_verbs: set[str] = field(default_factory=set)  # verbs done by someone not named
+    unnamed_actors: dict[str, set[str]] = field(default_factory=dict)  # see unnamed_actors()
     speakers: set[str] = field(default_factory=set)  # names of who says what it reports
     objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
     actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
@@ -370,13 +370,18 @@ def roles(doc) -> dict[str, set[str]]:
     return found
 
 
-def unnamed_actor_verbs(doc) -> set[str]:
-    """Verb lemmas done by an actor that is there but not named: "we really want", "the council approved"."""
-    return {
-        token.lemma_.lower()
-        for token in _compared_verbs(doc)
-        if not _named_actor(token) and _actor(token, pronouns=True) is not None
-    }
+def unnamed_actors(doc) -> dict[str, set[str]]:
+    """Verb lemma -> the names that qualify an actor who is there but not named: "we really want" and "the
+    council approved" -> set(); "his Syrian counterpart is ready to hold" -> hold: {syrian}."""
+    found: dict[str, set[str]] = {}
+    for token in _compared_verbs(doc):
+        if _named_actor(token) or (actor := _actor(token, pronouns=True)) is None:
+            continue
+        qualifiers = (t for c in actor.children if c.dep_ in _QUALIFIER_DEPS for t in c.subtree)
+        found.setdefault(token.lemma_.lower(), set()).update(
+            t.lower_ for t in qualifiers if t.is_alpha and not t.is_stop and _is_name(t)
+        )
+    return found
 
 
 def speakers(doc) -> set[str]:
@@ -905,7 +910,7 @@ def facts_of(doc, known: Titles | None = None) -> Facts:
         negated_phrases=negated_phrases(doc),
         polarity=polarity(doc),
         roles=roles(doc),
-        unnamed_actor_verbs=unnamed_actor_verbs(doc),
+        unnamed_actors=unnamed_actors(doc),
         speakers=speakers(doc),
         objects=objects(doc),
         actions=actions(doc),

@@ -226,16 +226,25 @@ def _same_action(claim: F.Facts, evidence: F.Facts) -> bool:
     )
 
 
-def _done_unnamed(verb: str, window: list[F.Facts], aligned: list[float]) -> bool:
+def _done_unnamed(verb: str, window: list[F.Facts], aligned: list[float], nearby: list[F.Facts]) -> bool:
     """Whether the nearby evidence closest to the claim that uses ``verb`` gives it an actor it does not
     name ("We really want to create a coalition," Putin said): a name that does it elsewhere ("Moscow
-    wants the coalition to coordinate") is then no rival of the claim's actor."""
+    wants the coalition to coordinate") is then no rival of the claim's actor. Unless the description
+    names the same party as a named doer of the verb in the ``nearby`` evidence: "his Syrian counterpart
+    is ready to hold elections" beside "Syria's Bashar al-Assad is ready to hold snap parliamentary
+    elections"."""
     using = [
         i
         for i, f in enumerate(window)
-        if aligned[i] >= NEARBY and (verb in f.roles or verb in f.unnamed_actor_verbs)
+        if aligned[i] >= NEARBY and (verb in f.roles or verb in f.unnamed_actors)
     ]
-    return bool(using) and verb in window[max(using, key=lambda i: aligned[i])].unnamed_actor_verbs
+    if not using:
+        return False
+    closest = window[max(using, key=lambda i: aligned[i])]
+    if verb not in closest.unnamed_actors:
+        return False
+    named_doers = set().union(*(f.roles.get(verb, set()) for f in nearby))
+    return not _overlaps(closest.unnamed_actors[verb], named_doers)
 
 
 def _reversals(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
@@ -485,7 +494,7 @@ def claim_features(
         named_roles = {
             verb: named
             for verb, names in claim.roles.items()
-            if (named := names - view.lower_case_words) and not _done_unnamed(verb, window, aligned)
+            if (named := names - view.lower_case_words) and not _done_unnamed(verb, window, aligned, nearby)
         }
         subject_swap = max(
             _swaps(named_roles, claim, nearby, "roles", view, reasons),

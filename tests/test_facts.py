@@ -418,18 +418,20 @@ def test_an_opposite_in_a_farther_sentence_counts_only_for_the_same_action(nlp) 
 
 
 def test_verbs_done_by_someone_not_named(nlp) -> None:
-    quote, named, described, none = F.facts_for(
+    quote, named, described, none, qualified = F.facts_for(
         [
             '"We really want to create a coalition," Putin told journalists.',
             "Moscow wants the coalition to coordinate with the army.",
             "The town council approved the plan.",
             "To build the road would take years.",
+            "The Russian president says his Syrian counterpart is ready to hold elections.",
         ]
     )
-    assert "want" in quote.unnamed_actor_verbs and "want" not in quote.roles
-    assert named.roles["want"] == {"moscow"} and "want" not in named.unnamed_actor_verbs
-    assert "approve" in described.unnamed_actor_verbs
-    assert "build" not in none.unnamed_actor_verbs  # no actor at all
+    assert quote.unnamed_actors.get("want") == set() and "want" not in quote.roles
+    assert named.roles["want"] == {"moscow"} and "want" not in named.unnamed_actors
+    assert described.unnamed_actors.get("approve") == set()
+    assert "build" not in none.unnamed_actors  # no actor at all
+    assert qualified.unnamed_actors.get("hold") == {"syrian"}  # a name qualifies the actor
 
 
 def test_partners_are_the_names_an_action_is_done_to_or_with(nlp) -> None:

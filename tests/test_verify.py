@@ -21,6 +21,9 @@ PUTIN_CLAIMS = {
     "faithful": "Putin said Assad is ready to hold snap parliamentary elections.",
     "step_down": "Putin said Assad will step down next month.",
     "russia_holds": "Russia will hold early parliamentary elections.",
+    # The bundled LLM's invention. Al Jazeera's standfirst has "his Syrian counterpart is ready to hold
+    # elections", its lede "Syria's Bashar al-Assad is ready to hold snap parliamentary elections".
+    "russia_holds_elections": "Russia will hold elections.",
     "half_million": "Half a million people have been killed in the war.",
     "quarter_million": "A quarter of a million people have been killed in the war.",
     # The issue's own wording: one clause of a long Moscow Times sentence, far from it as a whole.
@@ -194,10 +197,14 @@ def test_invented_event_is_unsupported(putin_report, embedder) -> None:
     assert claim.reasons
 
 
-def test_wrong_actor_for_the_elections_is_not_supported(putin_report, embedder) -> None:
-    claim = claim_of(putin_report, PUTIN_CLAIMS["russia_holds"])
-    assert claim.label != "supported", diagnosis(putin_report, claim, embedder)
+@pytest.mark.parametrize("key", ["russia_holds", "russia_holds_elections"])
+def test_wrong_actor_for_the_elections_is_contradicted_by_both_articles(putin_report, embedder, key) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS[key])
+    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
     assert claim.supported_by == []
+    assert sorted(claim.contradicted_by) == sorted(s.id for s in putin_report.sources)
+    swaps = [s.signals["subject_swap"] for s in claim.support]
+    assert min(swaps) >= 1, diagnosis(putin_report, claim, embedder)
 
 
 def test_doubled_death_toll_is_contradicted_by_the_moscow_times(putin_report, embedder) -> None:
