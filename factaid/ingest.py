@@ -147,9 +147,12 @@ def _exists(candidate: str) -> bool:
 
 
 def _looks_like_prose(document: str) -> bool:
-    """Raw text rather than a mistyped path: several lines, or a run of ordinary words."""
+    """Raw text rather than a mistyped path: several lines, a run of ordinary words, or a short sentence
+    ("The mayor approved the plan.": no path has spaces between three words and ends with a full stop)."""
     words = document.split()
     if "\n" in document.strip():
+        return True
+    if len(words) >= 3 and _SENTENCE_END.search(document.strip()) and not re.search(r"[/\\]", document):
         return True
     return len(words) >= 6 and sum(bool(_WORD.fullmatch(w.strip(".,;:!?\"'()"))) for w in words) >= 0.6 * len(
         words

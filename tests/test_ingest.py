@@ -249,6 +249,10 @@ def test_document_kinds():
     assert ingest.load(PROSE, source_id="S1").origin == "text"
     with pytest.raises(InputError, match="no such file: missing.txt"):
         ingest.load("missing.txt", source_id="S1")
+    # A short sentence is text (hypothesis found it taken for a mistyped path); a path with spaces is not.
+    assert ingest.load("The mayor approved the plan.", source_id="S1").text == "The mayor approved the plan."
+    with pytest.raises(InputError, match="no such file: notes/the mayor approved.txt"):
+        ingest.load("notes/the mayor approved.txt", source_id="S1")
     with pytest.raises(InputError, match="empty"):
         ingest.load("   ", source_id="S1")
 

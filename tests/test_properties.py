@@ -1,10 +1,13 @@
-"""Properties for any text: exact, ordered, trimmed spans, and a number parser that never crashes."""
+"""Properties for any text: exact, ordered, trimmed spans, a number parser that never crashes, and reports
+of generated documents and summaries that hold every invariant of a report (tests/invariants.py)."""
 
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from invariants import assert_report_invariants
 
+import factaid
 from factaid import facts as F
 from factaid.claims import split_claims
 from factaid.sentences import split_sentences
@@ -74,3 +77,31 @@ def test_quantities_and_dates_never_crash(nlp, text: str) -> None:
     for quantity in F.quantities(doc):
         assert quantity.text and quantity.value >= 0
     assert all(":" in d for d in F.dates(doc))
+
+
+# News-like sentences put together from parts, with the abbreviations, decimals, quotes and brackets that
+# sentence splitting and evidence spans must survive.
+SUBJECTS = ["The mayor", "Putin", "The U.S. envoy", "Dr. Anna Holm", "The council", "Castell Freight", "He"]
+VERBS = ["approved", "said", "rejected", "did not approve", "wants to hold", "reported", "denied"]
+OBJECTS = [
+    "the plan", "early elections", "a 3.5 million euro budget", "14 wagons", '"healthy" opposition',
+    "the talks (in Vladivostok)", "a quarter of a million people", "the report on Sept. 4",
+]  # fmt: skip
+ENDINGS = [".", " on Friday.", " in 2015.", ", officials said.", " last year!", "?"]
+SENTENCE = st.builds(
+    lambda s, v, o, e: f"{s} {v} {o}{e}",
+    st.sampled_from(SUBJECTS), st.sampled_from(VERBS), st.sampled_from(OBJECTS), st.sampled_from(ENDINGS),
+)  # fmt: skip
+DOCUMENT = st.lists(SENTENCE, min_size=1, max_size=6).map(" ".join)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    documents=st.lists(DOCUMENT, min_size=1, max_size=3),
+    summary=st.one_of(st.none(), st.lists(SENTENCE, min_size=1, max_size=4).map(" ".join)),
+)
+def test_reports_of_generated_input_hold_every_invariant(nlp, embedder, documents, summary) -> None:
+    report = factaid.check(documents, summary=summary)
+    assert report.summary_origin == ("user" if summary is not None else "extractive")
+    assert len(report.sources) == len(documents) and report.claims
+    assert_report_invariants(report)
