@@ -2,10 +2,11 @@
 
 Steps: cold CLI runs (a subprocess each; peak memory from ``os.wait4``), an import check of extractive
 mode (``python -X importtime``), warm checks in this process on the same and on new documents, the
-verifier's throughput on a consistency file, the embedder's overhead over its bare model, and how a warm
-check grows with documents and claims. factaid caches embeddings and spaCy parses by content, so "new
-documents" are variants of the examples in which *every* sentence differs (a marker word is put at the
-start of each), not just the first word: otherwise all but one sentence would hit the caches.
+verifier's throughput on a consistency file, the embedder's overhead over its bare model, how a warm
+check grows with documents and claims, and the app's throughput and latency for simultaneous users
+(eval/load.py). factaid caches embeddings and spaCy parses by content, so "new documents" are variants
+of the examples in which *every* sentence differs (a marker word is put at the start of each), not just
+the first word: otherwise all but one sentence would hit the caches.
 
 The machine may be shared: the load average is recorded at the start and the end of the run.
 """
@@ -27,6 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
+
+from . import load
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -399,7 +402,7 @@ def run(args: argparse.Namespace) -> dict:
     modes = ("extractive",) if args.skip_abstractive else ("extractive", "abstractive")
     figures: dict = {"llm_cache": "present" if _llm_cached() else "absent: built by the first run, not timed"}
     steps = [f"cold {m}" for m in modes] + ["imports"] + [f"warm {m}" for m in modes]
-    steps += ["verifier", "embedder", "growth"]
+    steps += ["verifier", "embedder", "growth", "load"]
     for step in tqdm(steps, desc="bench", unit="step", file=sys.stderr):
         if step.startswith("cold"):
             mode = step.split()[1]
@@ -415,8 +418,11 @@ def run(args: argparse.Namespace) -> dict:
             figures[step] = verifier_throughput(args.data, args.rows)
         elif step == "embedder":
             figures[step] = embedder_overhead(texts, 200)
-        else:
+        elif step == "growth":
             figures[step] = growth(texts, 300)
+        else:
+            with tempfile.TemporaryDirectory() as downloads:
+                figures[step] = load.load_figures(args.users, Path(downloads))
     measured = _measured(figures)
     models.torch_threads()
     return {
@@ -461,9 +467,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=200, help="rows of --data for the verifier")
     parser.add_argument("--repeats", type=int, default=3, help="runs per extractive figure (median)")
     parser.add_argument("--skip-abstractive", action="store_true", help="leave out the LLM mode")
+    parser.add_argument("--users", type=int, default=load.USERS, help="simultaneous users of the app")
     args = parser.parse_args(argv)
-    if args.rows < 1 or args.repeats < 1:
-        parser.error("--rows and --repeats must be positive")
+    if args.rows < 1 or args.repeats < 1 or args.users < 2:
+        parser.error("--rows and --repeats must be positive, --users at least 2")
     if not args.data.is_file():
         parser.error(f"--data {args.data}: no such file")
     return args
