@@ -26,7 +26,12 @@ def _parser() -> argparse.ArgumentParser:
     given.add_argument("--summary", help="a summary to check instead of writing one")
     given.add_argument("--summary-file", type=Path, help="read the summary to check from FILE")
     check.add_argument("--mode", choices=("extractive", "abstractive"), default="extractive")
-    check.add_argument("--sentences", type=int, default=5, help="summary length in sentences (default 5)")
+    check.add_argument(
+        "--sentences",
+        type=int,
+        default=5,
+        help="summary length in sentences (default 5; abstractive: at most, the LLM may stop sooner)",
+    )
     check.add_argument("--format", choices=FORMATS, default="md", help="report format (default md)")
     check.add_argument("-o", "--output", type=Path, help="write the report to OUT instead of stdout")
     check.add_argument("--top-k", type=int, default=3, help="evidence sentences per claim and source")

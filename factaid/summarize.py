@@ -190,8 +190,9 @@ _STOP_MARKERS = ("\n\n", "Article:", "Summary:", "<end_of_turn>", "<eos>")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?=\s|$)")
 
 
-def clean_generation(text: str, article: str) -> str:
-    """Cut at the first stop marker and the last complete sentence; drop repeats and echoed lines."""
+def clean_generation(text: str, article: str, max_sentences: int | None = None) -> str:
+    """Cut at the first stop marker and the last complete sentence; drop repeats and echoed lines; keep
+    at most ``max_sentences`` sentences."""
     cut = len(text)
     for marker in _STOP_MARKERS:
         found = text.find(marker)
@@ -209,7 +210,7 @@ def clean_generation(text: str, article: str) -> str:
             kept.append(sentence)
     if article and " ".join(kept) == " ".join(article.split()):
         return ""  # the model only echoed its input
-    return " ".join(kept)
+    return " ".join(kept[:max_sentences])
 
 
 class LLMSummarizer:
@@ -257,7 +258,7 @@ class LLMSummarizer:
     def summarize(self, sources: list[Source], n_sentences: int) -> str:
         prompt, article = self.build_prompt(sources)
         generated = self.generate(prompt, max_new_tokens=TOKENS_PER_SENTENCE * n_sentences + 10)
-        summary = clean_generation(generated, article)
+        summary = clean_generation(generated, article, max_sentences=n_sentences)
         if not summary:
             raise FactaidError(
                 "the language model wrote no complete sentence; try mode='extractive' or a larger model"

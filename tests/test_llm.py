@@ -147,6 +147,13 @@ def test_clean_generation(raw, expected):
     assert summarize.clean_generation(raw, "Some article text.") == expected
 
 
+def test_clean_generation_keeps_at_most_the_sentences_asked_for():
+    raw = " Putin backs early elections. Assad agrees. Russia helps.\n\nArticle: more"
+    two = summarize.clean_generation(raw, "", max_sentences=2)
+    assert two == "Putin backs early elections. Assad agrees."
+    assert summarize.clean_generation(raw, "", max_sentences=5) == f"{two} Russia helps."
+
+
 @pytest.mark.slow
 def test_bundled_gemma_summarizes_the_examples(shared_articles, embedder):
     sources = pipeline.load_sources([str(p) for p in shared_articles.values()], CheckSettings())
