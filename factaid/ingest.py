@@ -148,7 +148,8 @@ def _exists(candidate: str) -> bool:
 
 def _looks_like_prose(document: str) -> bool:
     """Raw text rather than a mistyped path: several lines, a run of ordinary words, or a short sentence
-    ("The mayor approved the plan.": no path has spaces between three words and ends with a full stop)."""
+    ("The mayor approved the plan.": three words or more ending in a full stop, with no folder separator,
+    are rarely a file name)."""
     words = document.split()
     if "\n" in document.strip():
         return True
