@@ -261,6 +261,43 @@ def _reversals(claim: F.Facts, related: list[F.Facts], view: SourceView, reasons
     return reversals
 
 
+def _moved_doers(claim: F.Facts, nearby: list[F.Facts], view: SourceView, reasons: list[str]) -> int:
+    """Actions the nearby evidence has someone named do to the same target, where the claim's doer (a
+    thing, not a name) is what another verb of that sentence is done to or with: "the opposition is ready
+    to hold snap parliamentary elections" against "Assad is ready to hold snap parliamentary elections and
+    allow a 'healthy' opposition to share power"."""
+    moved = 0
+    for verb, pairs in claim.actions.items():
+        for doer, target in pairs:
+            theirs = [
+                (facts, their_doer)
+                for facts in nearby
+                for their_doer, their_target in facts.actions.get(verb, ())
+                if F.same_word(target, their_target)
+            ]
+            # A named doer of the claim is compared by _swaps.
+            if _overlaps({doer}, claim.roles.get(verb, set())) or any(
+                F.same_word(doer, their_doer) for _, their_doer in theirs
+            ):
+                continue
+            # Only a named doer is a rival: a described one may be the claim's in other words, and run-on
+            # captions ("Scroll down for video The monkey has ...") hand verbs odd subjects.
+            for facts, their_doer in theirs:
+                if not _overlaps({their_doer}, facts.roles.get(verb, set())):
+                    continue
+                # What another verb is done to or with: a doer of another verb may well share in this one
+                # ("Assad is ready to ... allow a 'healthy' opposition to share power": Assad shares it).
+                others = {t for v, ps in facts.actions.items() if v != verb for _, t in ps}
+                others |= {p.word for v, ps in facts.parties.items() if v != verb for p in ps}
+                if any(F.same_word(doer, w) for w in others):
+                    moved += 1
+                    reasons.append(
+                        f"in {view.source.id}, '{verb}' ({target}) is done by {their_doer}, not the {doer}"
+                    )
+                    break
+    return moved
+
+
 def _misplaced(
     claim: F.Facts, window: list[F.Facts], aligned: list[float], view: SourceView, reasons: list[str]
 ) -> int:
@@ -499,6 +536,7 @@ def claim_features(
         subject_swap = max(
             _swaps(named_roles, claim, nearby, "roles", view, reasons),
             _reversals(claim, related, view, reasons),
+            _moved_doers(claim, nearby, view, reasons),
         ) + _speaker_swap(claim, window, aligned, view, reasons)
         object_swap = _swaps(claim.objects, claim, related, "objects", view, reasons)
         opposite = _opposes(claim, related, window, view, reasons)

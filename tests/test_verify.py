@@ -24,6 +24,8 @@ PUTIN_CLAIMS = {
     # The bundled LLM's invention. Al Jazeera's standfirst has "his Syrian counterpart is ready to hold
     # elections", its lede "Syria's Bashar al-Assad is ready to hold snap parliamentary elections".
     "russia_holds_elections": "Russia will hold elections.",
+    # Both articles: Assad is ready to hold the elections and to let a "healthy" opposition share power.
+    "opposition_holds": "The opposition is ready to hold snap parliamentary elections.",
     "half_million": "Half a million people have been killed in the war.",
     "quarter_million": "A quarter of a million people have been killed in the war.",
     # The issue's own wording: one clause of a long Moscow Times sentence, far from it as a whole.
@@ -438,6 +440,41 @@ def test_swapped_named_actor_is_contradicted(embedder) -> None:
     assert claim.label == "contradicted", diagnosis(report, claim, embedder)
     assert claim.support[0].signals["subject_swap"] == 1
     assert any("anna holm does 'approve', not peter lind" in r for r in claim.reasons), claim.reasons
+
+
+@pytest.mark.parametrize(
+    ("summary", "label"),
+    [
+        # The council is what Anna Holm met, not who approved the plan.
+        ("The council approved the plan for a new harbour.", "contradicted"),
+        ("Anna Holm approved the plan for a new harbour.", "supported"),
+        # Only a named doer is a rival: the mayor may be Anna Holm.
+        ("The mayor approved the plan for a new harbour.", "supported"),
+    ],
+)
+def test_a_party_of_the_sentence_put_as_the_doer_of_its_action_is_contradicted(embedder, summary, label):
+    document = (
+        "Anna Holm approved the plan for a new harbour after meeting the council on Monday. The work "
+        "will start in May, and the mayor said she was proud of it."
+    )
+    report = factaid.check([document], summary=summary)
+    (claim,) = report.claims
+    assert claim.label == label, diagnosis(report, claim, embedder)
+    if label == "contradicted":
+        assert claim.support[0].signals["subject_swap"] == 1
+        assert "in S1, 'approve' (plan) is done by holm, not the council" in claim.reasons
+
+
+def test_the_opposition_put_as_who_holds_the_elections_is_contradicted_by_both_articles(
+    putin_report, embedder
+) -> None:
+    claim = claim_of(putin_report, PUTIN_CLAIMS["opposition_holds"])
+    assert claim.label == "contradicted", diagnosis(putin_report, claim, embedder)
+    assert sorted(claim.contradicted_by) == sorted(s.id for s in putin_report.sources)
+    assert all(
+        f"in {s.id}, 'hold' (elections) is done by assad, not the opposition" in claim.reasons
+        for s in putin_report.sources
+    ), claim.reasons
 
 
 def test_a_name_put_as_the_doer_of_the_same_action_is_contradicted_however_far_the_meanings(
