@@ -106,7 +106,7 @@ def simultaneous_checks(url: str, inputs: list[tuple[list[str], str]], downloads
     return Burst(outputs, latencies, max(latencies))
 
 
-def percentile(values: list[float], q: int) -> float:
+def _percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
@@ -120,6 +120,6 @@ def load_figures(users: int, downloads: Path) -> dict:
         "users": users,
         "wall_s": burst.wall,
         "checks_per_min": users / burst.wall * 60,
-        "latency_p50_s": percentile(burst.latencies, 50),
-        "latency_p95_s": percentile(burst.latencies, 95),
+        "latency_p50_s": _percentile(burst.latencies, 50),
+        "latency_p95_s": _percentile(burst.latencies, 95),
     }
