@@ -6,6 +6,9 @@ URL tests run a real HTTP server on 127.0.0.1 in a thread; nothing leaves the ma
 from __future__ import annotations
 
 import contextlib
+import importlib
+import logging
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -235,6 +238,38 @@ def test_html_file_drops_script_style_iframe():
     assert len(source.text.split("\n\n")) == 4
     for unwanted in (*SECRETS, "Saltwind", "Home", "Copyright", "resume in spring\n"):
         assert unwanted not in source.text
+
+
+def test_html_extraction_imports_its_cleaner_and_reads_an_article(tmp_path, caplog):
+    # trafilatura -> justext imports lxml.html.clean, a separate project (lxml_html_clean) since lxml 5.2;
+    # pip < 24 leaves it out when only justext asks for it, so factaid declares it (see the next test).
+    importlib.import_module("lxml.html.clean")
+    importlib.import_module("lxml_html_clean")
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<!doctype html><html><head><title>Dam repairs end early</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article><h1>Dam repairs end early</h1>"
+        "<p>Repairs on the Kell dam ended two weeks early, the water board said on Thursday.</p>"
+        "<p>The reservoir will be refilled over the summer, and the footpath on the crest reopens in "
+        "August.</p></article><footer>Copyright Valley News</footer></body></html>",
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.INFO, logger="factaid.ingest"):
+        source = ingest.load(str(page), source_id="S1")
+    assert "found no main text" not in caplog.text  # trafilatura read it, not the plain-text fallback
+    assert source.title == "Dam repairs end early" and source.origin == str(page)
+    assert source.text.split("\n\n") == [
+        "Repairs on the Kell dam ended two weeks early, the water board said on Thursday.",
+        "The reservoir will be refilled over the summer, and the footpath on the crest reopens in August.",
+    ]
+
+
+def test_the_html_cleaner_is_a_declared_dependency():
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    names = [re.split(r"[\s<>=!~;\[]", d, maxsplit=1)[0] for d in pyproject["project"]["dependencies"]]
+    normalized = {re.sub(r"[-_.]+", "-", name).lower() for name in names}
+    assert {"trafilatura", "lxml-html-clean"} <= normalized
 
 
 def test_plain_html_fallback_drops_script_and_style():
