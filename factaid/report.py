@@ -24,8 +24,8 @@ def to_json(report: Report) -> str:
 def _claim_markdown(claim: Claim, report: Report) -> list[str]:
     status = ui_render.claim_status(claim, len(report.sources))
     lines = [
-        f"{claim.index + 1}. {_MARK[status]} **{ui_render.STATUS_TEXT[status]}** ({claim.score:.2f}) — "
-        f"{claim.shown_text}"
+        f"{claim.index + 1}. {_MARK[status]} **{ui_render.STATUS_TEXT[status]}** "
+        f"({ui_render.PROBABILITY} {claim.score:.2f}) — {claim.shown_text}"
     ]
     if len(report.sources) > 1:
         row = ", ".join(f"{s.source_id}: {s.label}" for s in claim.support)
@@ -37,8 +37,8 @@ def _claim_markdown(claim: Claim, report: Report) -> list[str]:
         support = ui_render.support_for(claim, evidence.source_id)
         conflicts = ", conflicts" if ui_render.evidence_status(support, evidence) == "contradicted" else ""
         lines.append(
-            f"   - [{evidence.source_id} #{evidence.sentence_index}, {evidence.score:.2f}{conflicts}] > "
-            f"{evidence.text}"
+            f"   - [{evidence.source_id} sentence {evidence.sentence_index}, "
+            f"{ui_render.RELEVANCE} {evidence.score:.2f}{conflicts}] > {evidence.text}"
         )
     return lines
 

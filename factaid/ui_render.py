@@ -23,6 +23,11 @@ STATUS_TEXT = {
     "unsupported": "unsupported",
 }
 
+# Every number shown says what it is. A claim's or a source's score is the verifier's probability that the
+# claim is supported; an evidence sentence's score only ranks it for retrieval and says nothing of support.
+PROBABILITY = "support probability"
+RELEVANCE = "retrieval score"
+
 CSS = """
 .fa-text { white-space: pre-wrap; line-height: 1.6; color: #111; background: #fff;
   padding: 10px 12px; border: 1px solid #ddd; border-radius: 6px; }
@@ -90,7 +95,7 @@ def summary_html(report: Report) -> str:
         if start < cursor or end > len(text) or end <= start:
             continue  # overlapping or broken span: leave that text unmarked rather than garble it
         status = claim_status(claim, n_sources)
-        title = f"Claim {claim.index + 1}: {STATUS_TEXT[status]} (score {claim.score:.2f})"
+        title = f"Claim {claim.index + 1}: {STATUS_TEXT[status]} ({PROBABILITY} {claim.score:.2f})"
         parts.append(escape(text[cursor:start]))
         parts.append(
             f'<span class="fa-claim fa-st-{status}" data-claim="{claim.index}" title="{escape(title)}">'
@@ -106,7 +111,7 @@ def claim_choice(claim: Claim, n_sources: int) -> str:
     text = claim.shown_text
     short = text if len(text) <= 90 else text[:87] + "..."
     status = STATUS_TEXT[claim_status(claim, n_sources)]
-    return f"{claim.index + 1}. [{status}, {claim.score:.2f}] {short}"
+    return f"{claim.index + 1}. [{status}, {PROBABILITY} {claim.score:.2f}] {short}"
 
 
 def support_for(claim: Claim, source_id: str) -> SourceSupport:
@@ -140,8 +145,8 @@ def highlighted_text(text: str, evidence: Iterable[Evidence], status: Callable[[
         parts.append(escape(text[cursor:start]))
         parts.append(
             f'<mark class="fa-ev fa-ev-{status(ev)}" data-score="{ev.score:.2f}" '
-            f'title="relevance {ev.score:.2f}">{escape(text[start:end])}</mark>'
-            f'<span class="fa-score">[{ev.score:.2f}]</span>'
+            f'title="{RELEVANCE} {ev.score:.2f}">{escape(text[start:end])}</mark>'
+            f'<span class="fa-score">[{RELEVANCE} {ev.score:.2f}]</span>'
         )
         cursor = end
     parts.append(escape(text[cursor:]))
@@ -154,7 +159,7 @@ def _source_panel(source: Source, claim: Claim | None) -> str:
         support = support_for(claim, source.id)
         body = highlighted_text(source.text, support.evidence, partial(evidence_status, support))
         scored = any(s is support for s in claim.support)  # not the stand-in of support_for
-        note = escape(support.label) + (f", score {support.score:.2f}" if scored else "")
+        note = escape(support.label) + (f", {PROBABILITY} {support.score:.2f}" if scored else "")
         if support.label == "contradicted" and support.conflicting:
             note += ": red where it conflicts with the claim, grey the rest of its evidence"
     if source.page_dates:
@@ -175,7 +180,7 @@ def sources_html(report: Report, claim_index: int | None = None) -> str:
 
 
 def claim_detail_html(report: Report, claim_index: int | None) -> str:
-    """Why the claim got its verdict: score, reasons, and what each source says."""
+    """Why the claim got its verdict: support probability, reasons, and what each source says."""
     if claim_index is None:
         return '<p class="fa-muted">Select a claim to see its evidence.</p>'
     claim = report.claims[claim_index]
@@ -186,19 +191,19 @@ def claim_detail_html(report: Report, claim_index: int | None) -> str:
         f"contradicted by: {escape(', '.join(claim.contradicted_by) or 'none')}"
     )
     rows = "".join(
-        f"<tr><td>{escape(s.source_id)}</td><td>{_badge(s.label)}</td><td>{s.score:.2f}</td>"
+        f"<tr><td>{escape(s.source_id)}</td><td>{_badge(s.label)} {PROBABILITY} {s.score:.2f}</td>"
         f"<td>{escape('; '.join(s.reasons))}</td></tr>"
         for s in claim.support
     )
     table = (
-        '<table class="fa-table"><tr><th>Source</th><th>Verdict</th><th>Score</th><th>Why</th></tr>'
-        f"{rows}</table>"
+        f'<table class="fa-table"><tr><th>Source</th><th>Verdict</th><th>Why</th></tr>{rows}</table>'
         if rows
         else ""
     )
     return (
         f"<div class='fa-claim-detail'><p><b>Claim {claim.index + 1}</b>: {escape(claim.shown_text)}</p>"
-        f"<p>{_badge(status)} score <b>{claim.score:.2f}</b> <span class='fa-muted'>{backing}</span></p>"
+        f"<p>{_badge(status)} {PROBABILITY} <b>{claim.score:.2f}</b> "
+        f"<span class='fa-muted'>{backing}</span></p>"
         f"<ul>{reasons}</ul>{table}</div>"
     )
 
@@ -213,13 +218,13 @@ def agreement_html(report: Report) -> str:
         for source in report.sources:
             support = next((s for s in claim.support if s.source_id == source.id), None)
             cells.append(
-                f"<td>{_badge(support.label, f'{support.label} {support.score:.2f}')}</td>"
+                f"<td>{_badge(support.label, f'{support.label}, {PROBABILITY} {support.score:.2f}')}</td>"
                 if support
                 else "<td>-</td>"
             )
         rows.append(
             f"<tr><td>{claim.index + 1}. {escape(claim.shown_text)}</td>"
-            f"<td>{_badge(status)} {claim.score:.2f}</td>{''.join(cells)}</tr>"
+            f"<td>{_badge(status)} {PROBABILITY} {claim.score:.2f}</td>{''.join(cells)}</tr>"
         )
     return (
         f'<table class="fa-table" id="fa-agreement-table"><tr><th>Claim</th><th>Verdict</th>{head}</tr>'

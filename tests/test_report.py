@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from dataclasses import replace
 
 import pytest
 
 import factaid
 from factaid import report as report_stage
-from factaid.types import SCHEMA_VERSION, Report, Source
+from factaid import ui_render
+from factaid.types import (
+    SCHEMA_VERSION,
+    CheckSettings,
+    Claim,
+    Evidence,
+    Report,
+    Sentence,
+    Source,
+    SourceSupport,
+    Span,
+)
 
 HOSTILE = '<script>alert("x")</script>'
 
@@ -95,3 +108,83 @@ def test_unknown_format_is_an_input_error(bundled_report, fmt: str) -> None:
 def test_every_listed_format_renders(bundled_report) -> None:
     for fmt in report_stage.FORMATS:
         assert factaid.render(bundled_report, fmt).strip()
+
+
+# --- every number says what it is ----------------------------------------------------------------------
+# A decimal shown bare next to an evidence sentence reads as that sentence's support; it is only its
+# retrieval score. Each shown decimal must follow the words that name it.
+_DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
+_NAMES = ("support probability ", "retrieval score ")
+
+
+def _sentences(text: str) -> list[Sentence]:
+    found, start = [], 0
+    for part in text.split(". "):
+        part = part if part.endswith(".") else part + "."
+        start = text.index(part, start)
+        found.append(Sentence(len(found), part, Span(start, start + len(part))))
+        start += len(part)
+    return found
+
+
+def _two_source_report() -> Report:
+    """A hand-built report: S1 supports the claim, S2 contradicts it; no numbers in any text."""
+    texts = [
+        "Putin said Assad is ready to share power. The talks ended late.",
+        "Assad refused to share power, an aide said. Talks go on.",
+    ]
+    sources = [
+        Source(f"S{n}", f"Report {n}", "text", text, _sentences(text))
+        for n, text in enumerate(texts, start=1)
+    ]
+    evidence = [
+        Evidence(s.id, 0, s.sentences[0].span, s.sentences[0].text, score)
+        for s, score in zip(sources, (0.17, 0.64))
+    ]
+    support = [
+        SourceSupport("S1", "supported", 0.88, [evidence[0]], ["the evidence states it"]),
+        SourceSupport("S2", "contradicted", 0.07, [evidence[1]], ["a negation"], conflicting=[0]),
+    ]
+    summary = "Assad is ready to share power."
+    claim = Claim(
+        0, summary, Span(0, len(summary)), "supported", 0.91, ["S1"], ["S2"], evidence, support, ["disputed"]
+    )
+    return Report(sources, summary, "user", [claim], [], CheckSettings())
+
+
+def _unnamed_numbers(text: str) -> list[str]:
+    return [
+        text[max(0, m.start() - 30) : m.end()]
+        for m in _DECIMAL.finditer(text)
+        if not text[: m.start()].endswith(_NAMES)
+    ]
+
+
+def _shown_html_text(page: str) -> str:
+    """What a reader sees of an HTML page: its text and its hover titles, without style sheets."""
+    page = re.sub(r"<style>.*?</style>", "", page, flags=re.DOTALL)
+    titles = re.findall(r'title="([^"]*)"', page)
+    return " ".join(html.unescape("\n".join([re.sub(r"<[^>]+>", " ", page), *titles])).split())
+
+
+def test_markdown_names_every_number_it_shows() -> None:
+    markdown = factaid.render(_two_source_report(), "md")
+    assert "**disputed: sources disagree** (support probability 0.91) — " in markdown
+    assert "[S1 sentence 0, retrieval score 0.17] > Putin said Assad is ready to share power." in markdown
+    assert "[S2 sentence 0, retrieval score 0.64, conflicts] > Assad refused" in markdown
+    assert len(_DECIMAL.findall(markdown)) == 3
+    assert _unnamed_numbers(markdown) == []
+
+
+def test_html_report_and_app_views_name_every_number_they_show() -> None:
+    report = _two_source_report()
+    page = _shown_html_text(factaid.render(report, "html"))
+    assert "support probability 0.91" in page and "retrieval score 0.17" in page
+    assert "contradicted, support probability 0.07" in page
+    assert _unnamed_numbers(page) == []
+    views = [ui_render.claim_choice(report.claims[0], 2), ui_render.summary_html(report)]
+    views += [ui_render.sources_html(report, 0), ui_render.claim_detail_html(report, 0)]
+    views += [ui_render.agreement_html(report), ui_render.conflicts_html(report)]
+    for view in views:
+        assert _unnamed_numbers(_shown_html_text(view)) == [], view
+    assert ui_render.claim_choice(report.claims[0], 2).startswith("1. [disputed: sources disagree, support")

@@ -68,7 +68,7 @@ def test_summary_html_colours_claims_and_flags_single_source_support():
     assert 'class="fa-claim fa-st-supported" data-claim="0"' in one
     assert 'class="fa-claim fa-st-single" data-claim="0"' in single
     assert "Ten &lt;b&gt;wagons&lt;/b&gt; fell.<sup>1</sup></span> Tail &lt;i&gt;text&lt;/i&gt;." in one
-    assert 'title="Claim 1: supported by one source only (score 0.90)"' in single
+    assert 'title="Claim 1: supported by one source only (support probability 0.90)"' in single
 
 
 def test_a_claim_one_source_supports_and_another_contradicts_is_shown_disputed():
@@ -105,7 +105,10 @@ def test_a_contradicting_source_marks_only_the_sentence_that_conflicts():
     marked = re.findall(r'<mark class="fa-ev fa-ev-(\w+)"[^>]*>([^<]*)</mark>', html)
     assert marked[0] == ("contradicted", conflicting)  # the sentences in document order
     assert [status for status, _ in marked[1:]] == ["context"] * (len(support.evidence) - 1)
-    assert "contradicted, score 0." in html and "red where it conflicts with the claim, grey" in html
+    assert (
+        "contradicted, support probability 0." in html
+        and "red where it conflicts with the claim, grey" in html
+    )
     markdown = factaid.render(report, "md")
     assert f"conflicts] > {conflicting}" in markdown
     assert markdown.count("conflicts] >") == 1
