@@ -1,4 +1,5 @@
-"""Start the factaid web app on http://127.0.0.1:7860 (same as ``factaid serve``)."""
+"""Start the factaid web app (same as ``factaid serve``): on http://127.0.0.1:7860, or where Gradio's
+GRADIO_SERVER_NAME and GRADIO_SERVER_PORT say."""
 
 from factaid.ui import main
 

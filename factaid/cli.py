@@ -42,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--allow-private-urls", action="store_true", help="allow loopback/private addresses")
 
     serve = commands.add_parser("serve", help="start the web app")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument("--host", help="address to listen on (default $GRADIO_SERVER_NAME, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default $GRADIO_SERVER_PORT, else 7860)")
     return parser
 
 

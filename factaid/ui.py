@@ -7,6 +7,7 @@ A thin Gradio front end over ``factaid.check`` and ``factaid.render``; the HTML 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -29,8 +30,9 @@ KINDS = ("Text", "File", "URL")
 FIELDS_PER_SLOT = 5  # kind, title, text, file, url
 WRITE, CHECK = "Let factaid write the summary", "Check my own summary"
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
-# The project's test articles, present in a development checkout next to the repo; never shipped.
-SHARED_EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "shared" / "examples"
+# Where the app listens unless told otherwise: Gradio's defaults, and its variables to change them.
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
+HOST_VARIABLE, PORT_VARIABLE = "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"
 _DOWNLOADS = Path(tempfile.gettempdir()) / "factaid-ui"
 _DOWNLOAD_MAX_AGE_S = 3600
 
@@ -305,13 +307,9 @@ def _source_controls(count: gr.State, slots: list[Slot]) -> None:
         add = gr.Button("Add source", size="sm", elem_id="add-source")
         remove = gr.Button("Remove last source", size="sm", elem_id="remove-source")
         example = gr.Button("Load the bundled example", size="sm", elem_id="load-example")
-        shared = gr.Button(
-            "Load ../shared/examples", size="sm", visible=SHARED_EXAMPLES_DIR.is_dir(), elem_id="load-shared"
-        )
     add.click(_add_source, count, [count, *columns], queue=False)
     remove.click(_remove_source, count, [count, *columns], queue=False)
     example.click(lambda: _load_folder(EXAMPLES_DIR), None, [count, *columns, *fields], queue=False)
-    shared.click(lambda: _load_folder(SHARED_EXAMPLES_DIR), None, [count, *columns, *fields], queue=False)
 
 
 def build_app() -> gr.Blocks:
@@ -341,8 +339,25 @@ def build_app() -> gr.Blocks:
     return app
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, concurrency: int = 2, **kwargs) -> gr.Blocks:
-    """Build, queue and launch the app; ``kwargs`` go to ``Blocks.launch`` (e.g. prevent_thread_lock)."""
+def server_address(host: str | None = None, port: int | None = None) -> tuple[str, int]:
+    """Where to listen: ``host`` and ``port`` when given, else Gradio's ``GRADIO_SERVER_NAME`` and
+    ``GRADIO_SERVER_PORT``, else 127.0.0.1:7860."""
+    host = host or os.environ.get(HOST_VARIABLE, "").strip() or DEFAULT_HOST
+    if port is None:
+        value = os.environ.get(PORT_VARIABLE, "").strip()
+        try:
+            port = int(value) if value else DEFAULT_PORT
+        except ValueError:
+            raise InputError(f"{PORT_VARIABLE}={value!r} is not a port number") from None
+    if not 0 < port < 65536:
+        raise InputError(f"port {port} is not between 1 and 65535")
+    return host, port
+
+
+def launch(host: str | None = None, port: int | None = None, concurrency: int = 2, **kwargs) -> gr.Blocks:
+    """Build, queue and launch the app on ``server_address(host, port)``; ``kwargs`` go to
+    ``Blocks.launch`` (e.g. prevent_thread_lock)."""
+    host, port = server_address(host, port)
     app = build_app()
     # One shared model cache, a few checks at a time: more would only split the same CPU cores.
     app.queue(default_concurrency_limit=concurrency)
@@ -350,6 +365,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, concurrency: int = 2, **kw
     return app
 
 
-def main(host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Serve the app until interrupted (``python app.py``, ``factaid serve``)."""
+def main(host: str | None = None, port: int | None = None) -> None:
+    """Serve the app until interrupted (``python app.py``, ``factaid serve``): on ``host``:``port`` when
+    given, else on ``GRADIO_SERVER_NAME``:``GRADIO_SERVER_PORT``, else on 127.0.0.1:7860."""
     launch(host, port)

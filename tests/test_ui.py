@@ -6,17 +6,22 @@ FACTAID_SCREENSHOT=1 to write the screenshot to docs/screenshot.png instead of a
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 
 import factaid
-from factaid import ui_render
+from factaid import cli, ui_render
 from factaid.types import CheckSettings, Claim, Evidence, Report, Source, SourceSupport, Span
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,11 +133,92 @@ def test_sources_html_marks_each_sources_evidence():
     assert "<mark " not in ui_render.sources_html(report, None)
 
 
-# ---------------------------------------------------------------- slow: the app in a browser
+# ---------------------------------------------------------------- the app, built but not launched
+def test_the_app_has_no_development_only_controls():
+    from factaid import ui
+
+    config = ui.build_app().config
+    buttons = [c["props"].get("value") for c in config["components"] if c["type"] == "button"]
+    assert "Load the bundled example" in buttons  # the config holds hidden components too
+    text = json.dumps(config, default=str)
+    assert "Load ../shared" not in text and "load-shared" not in text, buttons
+
+
+def test_serve_address_comes_from_flags_then_gradios_variables_then_the_defaults(monkeypatch):
+    import gradio as gr
+
+    from factaid import ui
+
+    bound = []
+    monkeypatch.setattr(
+        gr.Blocks, "launch", lambda self, **kw: bound.append((kw["server_name"], kw["server_port"]))
+    )
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    assert ui.server_address() == ("127.0.0.1", 7860)
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    assert ui.server_address() == ("0.0.0.0", 7999)
+    assert ui.server_address("localhost", 8001) == ("localhost", 8001)
+
+    assert cli.main(["serve"]) == 0
+    assert cli.main(["serve", "--host", "127.0.0.2", "--port", "8002"]) == 0
+    assert cli.main(["serve", "--port", "8003"]) == 0
+    assert bound == [("0.0.0.0", 7999), ("127.0.0.2", 8002), ("0.0.0.0", 8003)]
+
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "seventy")
+    with pytest.raises(factaid.InputError, match="GRADIO_SERVER_PORT='seventy' is not a port number"):
+        ui.server_address()
+    assert cli.main(["serve"]) == 2 and len(bound) == 3  # an error message, not a traceback
+
+
+# ---------------------------------------------------------------- slow: the app served
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_app_py_serves_on_gradios_server_port(tmp_path):
+    port = _free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    env.pop("GRADIO_SERVER_NAME", None)
+    log = tmp_path / "app.log"
+    with log.open("wb") as out:
+        app = subprocess.Popen(
+            [sys.executable, str(REPO / "app.py")],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an http_proxy
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert app.poll() is None, f"app.py exited with {app.returncode}:\n{log.read_text()[-3000:]}"
+            try:
+                with direct.open(f"http://127.0.0.1:{port}/config", timeout=5) as response:
+                    config = json.load(response)
+                break
+            except OSError as err:
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"nothing answered on port {port} in 120 s ({err}):\n{log.read_text()[-3000:]}"
+                    )
+                time.sleep(0.5)
+        assert config["title"] == "factaid"
+    finally:
+        app.terminate()
+        try:
+            app.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            app.kill()
+            app.wait()
+
+
+# ---------------------------------------------------------------- slow: the app in a browser
 
 
 @pytest.fixture(scope="module")
