@@ -15,7 +15,7 @@ from types import ModuleType
 import factaid
 from factaid.errors import FactaidError
 
-from . import consistency, evidence, metrics, reports, summary
+from . import consistency, evidence, metrics, probes, reports, summary
 from .runner import run_rows
 
 TASKS: dict[str, ModuleType] = {
@@ -23,6 +23,7 @@ TASKS: dict[str, ModuleType] = {
     "evidence": evidence,
     "summary": summary,
     "check": reports,
+    "probes": probes,
 }
 RUNS = Path(__file__).resolve().parent / "runs"
 
@@ -31,7 +32,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m eval", description=__doc__)
     parser.add_argument("task", choices=sorted(TASKS))
     parser.add_argument(
-        "--data", type=Path, required=True, help="a JSONL file of the task's schema (check: or a folder)"
+        "--data",
+        type=Path,
+        required=True,
+        help="a JSONL file of the task's schema (check: or a folder; probes: a probe JSON file)",
     )
     parser.add_argument("--out", type=Path, help="run folder (default: eval/runs/<task>-<data stem>)")
     parser.add_argument("--limit", type=int, help="take only the first N rows")
@@ -153,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         from . import calibrate
 
         return calibrate.main(argv[1:])
-    if argv[:1] == ["train-checker"]:  # trains the claim checker on synthetic errors: its own options
+    if argv[:1] == ["train-checker"]:  # trains the claim checker on NLI data: its own options
         from . import train_checker
 
         return train_checker.main(argv[1:])

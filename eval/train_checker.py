@@ -1,22 +1,20 @@
-"""Train factaid's claim checker: a cross-encoder made from the bundled MiniLM, on synthetic errors.
+"""Train factaid's claim checker: a 3-way cross-encoder made from the bundled MiniLM, on human-labelled NLI.
 
-    python -m eval train-checker --write \
-        --data ../shared/data/frank_valid.jsonl ../shared/data/xsumfaith_valid.jsonl \
-               ../shared/data/wice_dev.jsonl
+    python -m eval train-checker --nli ../shared/data/nli --write
 
-No NLI model can be had offline (docs/MODELS.md), so factaid makes its own training pairs. Only the
-*documents* of the given files are read, never their labels: from each document, sentences become
-claims that its evidence supports (verbatim or trimmed), and the same sentences with a name, number or
-date swapped, the negation flipped or the roles swapped, or set against evidence that lacks them,
-become claims it does not support (eval/synthetic.py). The evidence is what retrieval would give: the
-sentence with the other of its document that shares most words with it, in document order.
+The checker reads (evidence, claim) and gives the probabilities that the evidence entails the claim, says
+nothing about it (neutral) or contradicts it. It is MiniLM's six layers with a fresh 3-way head, trained on
+the sets of ``TRAIN`` (their licences allow shipping weights made from them: no non-commercial set, none
+without a stated licence). Two-class rows (supported / not supported) train p(entailment) against
+p(neutral) + p(contradiction). A quarter of the pairs get a sentence of another pair's premise added
+before or after theirs, since the verifier hands the checker two or three retrieved sentences of which
+often only one bears on the claim.
 
-The checker keeps MiniLM's lowest four layers (models.CHECKER_LAYERS). The word embeddings and the two
-lowest layers stay frozen (they are read from the bundled MiniLM at run time), so only the two above them
-and the head are shipped: factaid/checker/model.safetensors, float16,
-with the data, the command and the held-out accuracy on synthetic pairs of unseen documents in
-factaid/checker/checker.json.
-Its value as a signal is measured by `python -m eval calibrate`, cross-validated on the dev labels.
+Every set keeps about 5% of its rows (by premise, so no premise is on both sides) out of training; the
+checker's accuracy on them, and on the ``EVALUATION`` sets it never sees, is written to
+factaid/checker/checker.json with the data, the command and the settings. Training checkpoints to
+``--out`` every few hundred steps and resumes from there (``--max-minutes`` or ``--max-steps`` stop it
+cleanly), so a run longer than one sitting goes on where it stopped, with the result of an unbroken one.
 """
 
 from __future__ import annotations
@@ -26,6 +24,8 @@ import hashlib
 import json
 import random
 import sys
+import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -35,203 +35,302 @@ from tqdm import tqdm
 
 import factaid
 from factaid import models
-from factaid.retrieve import tokenize
-from factaid.sentences import split_sentences
 
-from . import synthetic
-from .runner import read_jsonl, seed_everything
+from .runner import seed_everything
 
 CHECKER_DIR = Path(factaid.__file__).resolve().parent / "checker"
-ANCHORS_PER_DOCUMENT = 4
-EVIDENCE_SENTENCES = models.CHECKER_EVIDENCE_SENTENCES
-HELD_OUT_SHARE = 0.05
-MIN_WORDS, MAX_WORDS = 6, 50
+RUN = Path(__file__).resolve().parent / "runs" / "train-checker"
+LABELS = models.CHECKER_LABELS  # entailment, neutral, contradiction
+NOT_ENTAILED = -1  # a two-class "not supported": neutral or contradiction
+HELD_OUT_PERCENT = 5
+HELD_OUT_MAX = 400  # rows per set measured, so that evaluation stays a minute
+DISTRACTOR_SHARE = 0.25
+
+# Training sets: file stem -> (rows taken at most, licence as the set states it). Caps keep a large
+# set of one kind (captions, templates) from crowding out the rest of the mix.
+TRAIN: dict[str, tuple[int | None, str]] = {
+    "mnli_3class_devm_taxinli": (None, "MultiNLI via HANS repo (MIT) and TaxiNLI (C-UDA 1.0)"),
+    "docnli_mnli_binary": (None, "Salesforce BSD-3-Clause; MultiNLI text"),
+    "snli_devtest_esnli": (8000, "e-SNLI MIT; SNLI CC BY-SA 4.0"),
+    "cad_snli_counterfactual": (None, "Apache-2.0"),
+    "docnli_fever_binary": (None, "Salesforce BSD-3-Clause; FEVER/Wikipedia CC BY-SA 3.0"),
+    "sufficient_facts_fever_hover_vitaminc": (None, "Apache-2.0"),
+    "fool_me_twice_devtest": (None, "Apache-2.0"),
+    "fever_symmetric": (None, "MIT; Wikipedia CC BY-SA 3.0"),
+    "factcc_synthetic_cnndm_sample1k": (None, "MIT; FactCC generator BSD-3-Clause"),
+    "negation_nli_mnli_snli": (None, "MIT"),
+    "negation_nli_rte_binary": (None, "MIT"),
+    "hans_like_generated": (6000, "MIT"),
+    "conjnli": (5000, "MIT"),
+    "breaking_nli": (3000, "CC BY-SA 4.0"),
+    "syntactic_aug_mnli_inversion_passive": (3000, "MIT"),
+    "scone_negation": (2000, "CC0 1.0"),
+}
+# Measured, never trained on: non-commercial or unstated licences, and SummEdits, a benchmark.
+EVALUATION: dict[str, str] = {
+    "anli_dev_r1r2r3": "CC BY-NC 4.0",
+    "rte_glue": "no licence stated",
+    "mrpc_paraphrase": "no licence stated (MSR research licence)",
+    "wikifactcheck_claim_vs_refuted": "no licence stated",
+    "dae_cnndm_sentence_pairs": "no licence stated",
+    "fnc1_news_stance": "no licence stated",
+    "summedits_benchmark": "Apache-2.0 (a benchmark: evaluation only)",
+    "nan_nli": "no licence stated",
+    "healthver_devtest": "no licence stated",
+}
 
 
 @dataclass(frozen=True)
 class Pair:
     premise: str
     claim: str
-    label: int  # 1: the premise supports the claim
-    kind: str  # how the claim was made: verbatim, shorter, absent, or an error kind
+    label: int  # index into LABELS, or NOT_ENTAILED
+    dataset: str
 
 
-def documents(paths: list[Path]) -> list[str]:
-    """The distinct documents of consistency, reference and WiCE-style files; labels are not read."""
-    found: dict[str, str] = {}
-    for path in paths:
-        for row in read_jsonl(path):
-            text = row["document"] if "document" in row else "\n\n".join(row["sentences"])
-            found.setdefault(hashlib.blake2b(text.encode(), digest_size=8).hexdigest(), text)
-    return [found[key] for key in sorted(found)]
+def _label(row: dict) -> int:
+    label = row["label"]
+    if label == "supported":
+        return 0
+    if label == "not_supported":
+        return NOT_ENTAILED
+    return LABELS.index(label)
 
 
-def _sentences(document: str) -> list[str]:
-    try:
-        return [s.text for s in split_sentences(factaid.ingest.from_text(document, source_id="S1").text)]
-    except factaid.InputError:
-        return []
+def _held_out(premise: str) -> bool:
+    digest = hashlib.blake2b(premise.strip().lower().encode(), digest_size=4).digest()
+    return int.from_bytes(digest, "big") % 100 < HELD_OUT_PERCENT
 
 
-def _evidence(sentences: list[str], anchor: int, keep_anchor: bool) -> str:
-    """The anchor's retrieval window: itself (or not) and the sentences sharing most words with it."""
-    words = set(tokenize(sentences[anchor]))
-    overlap = [
-        (len(words & set(tokenize(s))) / (len(words) or 1), i) for i, s in enumerate(sentences) if i != anchor
-    ]
-    # Without the anchor, near-copies of it would still support it: leave them out too.
-    others = [i for share, i in sorted(overlap, reverse=True) if keep_anchor or share < 0.5]
-    chosen = ([anchor] if keep_anchor else []) + others[: EVIDENCE_SENTENCES - int(keep_anchor)]
-    return " ".join(sentences[i] for i in sorted(chosen))
-
-
-def _entity_pool(parsed) -> dict[str, list[str]]:
-    pool: dict[str, list[str]] = {}
-    for doc in parsed:
-        for entity in doc.ents:
-            pool.setdefault(entity.label_, []).append(entity.text)
-    return {label: sorted(set(texts)) for label, texts in pool.items()}
-
-
-def pairs_of_document(document: str, other_pool: dict[str, list[str]], rng: random.Random) -> list[Pair]:
-    """One supported and one unsupported claim for each of a few sentences of the document."""
-    sentences = _sentences(document)
-    candidates = [i for i, s in enumerate(sentences) if MIN_WORDS <= len(s.split()) <= MAX_WORDS]
-    if len(sentences) < 2 or not candidates:
-        return []
-    anchors = rng.sample(candidates, min(ANCHORS_PER_DOCUMENT, len(candidates)))
-    parsed = list(models.get_nlp().pipe(sentences[i] for i in anchors))
-    own_pool = _entity_pool(parsed)
+def read_set(folder: Path, stem: str) -> list[Pair]:
     pairs = []
-    for anchor, doc in zip(anchors, parsed):
-        evidence = _evidence(sentences, anchor, keep_anchor=True)
-        shorter = synthetic.shorter_statement(doc, rng)
-        if shorter and rng.random() < 0.5:
-            pairs.append(Pair(evidence, shorter, 1, "shorter"))
-        else:
-            pairs.append(Pair(evidence, sentences[anchor], 1, "verbatim"))
-        # Names come from this document (intrinsic errors) or another one (extrinsic) half the time each.
-        pool = own_pool if rng.random() < 0.5 else other_pool
-        errors = [(kind, make(doc, pool, rng)) for kind, make in synthetic.ERRORS.items()]
-        errors = [(kind, claim) for kind, claim in errors if claim and claim != sentences[anchor]]
-        if errors and rng.random() < 0.8:
-            kind, claim = rng.choice(errors)
-            pairs.append(Pair(evidence, claim, 0, kind))
-        else:
-            without = _evidence(sentences, anchor, keep_anchor=False)
-            pairs.append(Pair(without, sentences[anchor], 0, "absent"))
+    with open(folder / f"{stem}.jsonl", encoding="utf-8") as lines:
+        for line in lines:
+            row = json.loads(line)
+            pairs.append(Pair(row["premise"], row["hypothesis"], _label(row), stem))
     return pairs
 
 
-def make_pairs(texts: list[str], seed: int) -> list[Pair]:
+def training_data(folder: Path, seed: int) -> tuple[list[Pair], dict[str, list[Pair]]]:
+    """The training pairs of every TRAIN set (at most its cap, drawn with ``seed``) and each set's
+    held-out rows (at most HELD_OUT_MAX)."""
     rng = random.Random(seed)
-    parsed_names = models.get_nlp().pipe(t[:2000] for t in texts[:200])  # a pool of names from elsewhere
-    other_pool = _entity_pool(parsed_names)
-    pairs = []
-    for text in tqdm(texts, desc="synthetic pairs", unit="doc"):
-        pairs += pairs_of_document(text, other_pool, rng)
-    return pairs
+    train, held_out = [], {}
+    for stem, (cap, _) in TRAIN.items():
+        rows = read_set(folder, stem)
+        kept = [p for p in rows if not _held_out(p.premise)]
+        rng.shuffle(kept)
+        train += kept[:cap]
+        out = [p for p in rows if _held_out(p.premise)]
+        held_out[stem] = random.Random(seed).sample(out, min(HELD_OUT_MAX, len(out)))
+    random.Random(seed).shuffle(train)
+    return train, held_out
 
 
-def split_by_document(texts: list[str], seed: int) -> tuple[list[str], list[str]]:
-    order = random.Random(seed).sample(range(len(texts)), len(texts))
-    cut = max(1, int(len(texts) * HELD_OUT_SHARE))
-    return [texts[i] for i in order[cut:]], [texts[i] for i in order[:cut]]
+def evaluation_data(folder: Path, seed: int) -> dict[str, list[Pair]]:
+    found = {}
+    for stem in EVALUATION:
+        if (folder / f"{stem}.jsonl").exists():
+            rows = read_set(folder, stem)
+            found[stem] = random.Random(seed).sample(rows, min(HELD_OUT_MAX, len(rows)))
+    return found
 
 
-def _batches(pairs: list[Pair], size: int, rng: random.Random | None):
+def _with_distractor(pair: Pair, other: Pair, rng: random.Random) -> Pair:
+    """The pair with one sentence of another premise before or after its own, as retrieval gives it."""
+    from factaid.sentences import split_sentences
+
+    sentences = [s.text for s in split_sentences(other.premise)] or [other.premise]
+    extra = rng.choice(sentences)
+    premise = f"{extra} {pair.premise}" if rng.random() < 0.5 else f"{pair.premise} {extra}"
+    return Pair(premise, pair.claim, pair.label, pair.dataset)
+
+
+def augmented(pairs: list[Pair], seed: int) -> list[Pair]:
+    rng = random.Random(seed)
+    return [
+        _with_distractor(p, pairs[rng.randrange(len(pairs))], rng) if rng.random() < DISTRACTOR_SHARE else p
+        for p in tqdm(pairs, desc="distractors", unit="pair", mininterval=2)
+    ]
+
+
+def batches(pairs: list[Pair], size: int, seed: int) -> list[list[int]]:
+    """Batches of indices: pairs of similar length together (little padding), batches in random order."""
+    rng = random.Random(seed)
     order = list(range(len(pairs)))
-    if rng is not None:
-        rng.shuffle(order)
-    for start in range(0, len(order), size):
-        yield [pairs[i] for i in order[start : start + size]]
+    rng.shuffle(order)
+    chunk = size * 50
+    result = []
+    for start in range(0, len(order), chunk):
+        part = sorted(order[start : start + chunk], key=lambda i: len(pairs[i].premise) + len(pairs[i].claim))
+        result += [part[i : i + size] for i in range(0, len(part), size)]
+    rng.shuffle(result)
+    return result
 
 
-def _encode(tokenizer, batch: list[Pair]):
+def encode(tokenizer, pairs: list[Pair]):
     return tokenizer(
-        [p.premise for p in batch],
-        [p.claim for p in batch],
-        truncation=True,  # as the verifier reads pairs: the longer of evidence and claim loses its tail
+        [p.premise for p in pairs],
+        [p.claim for p in pairs],
+        truncation="longest_first",
         max_length=models.CHECKER_MAX_TOKENS,
         padding=True,
         return_tensors="pt",
     )
 
 
-def train(train_pairs: list[Pair], epochs: int, batch_size: int, learning_rate: float, seed: int):
+def loss_of(logits, labels):
+    """Cross-entropy over three labels; for two-class negatives, -log(p(neutral) + p(contradiction))."""
+    import torch
+
+    log_p = torch.log_softmax(logits.float(), dim=-1)
+    three = labels >= 0
+    per_pair = torch.empty_like(log_p[:, 0])
+    per_pair[three] = -log_p[three].gather(1, labels[three].unsqueeze(1)).squeeze(1)
+    per_pair[~three] = -torch.logsumexp(log_p[~three][:, 1:], dim=-1)
+    return per_pair.mean()
+
+
+def train(pairs: list[Pair], args: argparse.Namespace, run: Path):
+    """Train from the last checkpoint in ``run`` (if any); returns (tokenizer, model, finished)."""
     import torch
     from transformers import get_linear_schedule_with_warmup
 
     tokenizer, model = models.new_checker()
-    model.train()
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=learning_rate, weight_decay=0.01)
-    steps = epochs * ((len(train_pairs) + batch_size - 1) // batch_size)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(0.06 * steps), steps)
-    rng = random.Random(seed)
-    with tqdm(total=steps, desc="training", unit="batch") as bar:
-        for _ in range(epochs):
-            for batch in _batches(train_pairs, batch_size, rng):
-                labels = torch.tensor([p.label for p in batch])
-                loss = model(**_encode(tokenizer, batch), labels=labels).loss
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-                optimizer.step()
-                schedule.step()
-                optimizer.zero_grad()
-                bar.update()
-                bar.set_postfix(loss=f"{loss.item():.3f}")
+    optimizer = torch.optim.AdamW(trainable, lr=args.learning_rate, weight_decay=0.01)
+    plan = [b for epoch in range(args.epochs) for b in batches(pairs, args.batch_size, args.seed + epoch)]
+    schedule = get_linear_schedule_with_warmup(optimizer, int(0.06 * len(plan)), len(plan))
+    step = 0
+    checkpoint = run / "checkpoint.pt"
+    if checkpoint.exists():
+        state = torch.load(checkpoint, weights_only=True)
+        model.load_state_dict(state["model"], strict=False)
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        step = state["step"]
+        torch.set_rng_state(state["torch_rng"])
+        print(f"resuming at step {step} of {len(plan)}")
+
+    def save() -> None:
+        trained = {k: v for k, v in model.state_dict().items() if not k.startswith(models.CHECKER_FROZEN)}
+        state = {
+            "model": trained,
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "step": step,
+            "torch_rng": torch.get_rng_state(),
+        }
+        torch.save(state, run / "checkpoint.tmp")
+        (run / "checkpoint.tmp").replace(checkpoint)
+
+    started, first_step = time.monotonic(), step
+    model.train()
+    with tqdm(total=len(plan), initial=step, desc="training", unit="batch") as bar:
+        while step < len(plan):
+            batch = [pairs[i] for i in plan[step]]
+            labels = torch.tensor([p.label for p in batch])
+            loss = loss_of(model(**encode(tokenizer, batch)).logits, labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad()
+            step += 1
+            bar.update()
+            bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+            out_of_time = bool(args.max_minutes) and time.monotonic() - started > 60 * args.max_minutes
+            out_of_time |= bool(args.max_steps) and step - first_step >= args.max_steps
+            if step % args.checkpoint_every == 0 or step == len(plan) or out_of_time:
+                save()
+            if out_of_time:
+                print(f"stopped at step {step} of {len(plan)}; rerun the same command to resume")
+                break
     model.eval()
-    return tokenizer, model
+    return tokenizer, model, step == len(plan)
 
 
-def accuracy_by_kind(tokenizer, model, pairs: list[Pair]) -> dict[str, float]:
-    """Share of held-out synthetic pairs judged right (support probability on the right side of 0.5)."""
+def probabilities(tokenizer, model, pairs: list[Pair], batch_size: int = 64) -> np.ndarray:
+    """(entailment, neutral, contradiction) probabilities of every pair, in input order."""
     import torch
 
-    right: dict[str, list[bool]] = {}
+    order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].premise) + len(pairs[i].claim))
+    result = np.zeros((len(pairs), 3), dtype=np.float32)
     with torch.inference_mode():
-        for batch in _batches(pairs, 32, None):
-            support = torch.softmax(model(**_encode(tokenizer, batch)).logits, dim=-1)[:, 1]
-            for pair, p in zip(batch, support.tolist()):
-                right.setdefault(pair.kind, []).append((p >= 0.5) == bool(pair.label))
-    figures = {kind: round(float(np.mean(v)), 4) for kind, v in sorted(right.items())}
-    figures["all"] = round(float(np.mean([x for v in right.values() for x in v])), 4)
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            logits = model(**encode(tokenizer, [pairs[i] for i in chosen])).logits
+            result[chosen] = torch.softmax(logits.float(), dim=-1).numpy()
+    return result
+
+
+def accuracy_per_set(tokenizer, model, sets: dict[str, list[Pair]]) -> dict[str, float]:
+    figures = {}
+    for name, pairs in tqdm(sets.items(), desc="held-out accuracy", unit="set"):
+        predicted = probabilities(tokenizer, model, pairs).argmax(axis=1)
+        binary = any(p.label == NOT_ENTAILED for p in pairs)  # a two-class set: entailment or not
+        right = [
+            (p.label == 0) == (guess == 0) if binary else p.label == guess
+            for p, guess in zip(pairs, predicted)
+        ]
+        figures[name] = round(float(np.mean(right)), 4)
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval train-checker", description=__doc__.split("\n")[0])
-    parser.add_argument("--data", type=Path, nargs="+", required=True, help="files whose documents to use")
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--nli", type=Path, required=True, help="the folder of NLI sets (../shared/data/nli)")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=8e-5)
-    parser.add_argument("--limit", type=int, help="first N documents (a quick trial)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--write", action="store_true", help="write factaid/checker/")
+    parser.add_argument("--limit", type=int, help="first N training pairs (a quick trial)")
+    parser.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
+    parser.add_argument(
+        "--max-minutes", type=float, help="stop (checkpointed) after this long; rerun resumes"
+    )
+    parser.add_argument(
+        "--max-steps", type=int, help="stop (checkpointed) after this many steps; rerun resumes"
+    )
+    parser.add_argument("--out", type=Path, default=RUN, help="checkpoint folder")
+    parser.add_argument("--write", action="store_true", help="write factaid/checker/ when training ends")
     args = parser.parse_args(argv)
     seed_everything(args.seed)
-    texts = documents(args.data)[: args.limit]
-    train_texts, held_out_texts = split_by_document(texts, args.seed)
-    train_pairs, held_out = make_pairs(train_texts, args.seed), make_pairs(held_out_texts, args.seed + 1)
-    kinds = {k: sum(p.kind == k for p in train_pairs) for k in sorted({p.kind for p in train_pairs})}
-    print(f"{len(texts)} documents; {len(train_pairs)} training pairs {kinds}; {len(held_out)} held out")
-    tokenizer, model = train(train_pairs, args.epochs, args.batch_size, args.learning_rate, args.seed)
-    accuracy = accuracy_by_kind(tokenizer, model, held_out)
-    print("held-out synthetic accuracy:", json.dumps(accuracy))
+    settings = {
+        k: v for k, v in vars(args).items() if k in ("epochs", "batch_size", "learning_rate", "seed", "limit")
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    settings_file = args.out / "settings.json"
+    if settings_file.exists() and json.loads(settings_file.read_text()) != settings:
+        parser.error(f"{args.out} holds a run with other settings; give another --out or delete it")
+    settings_file.write_text(json.dumps(settings, indent=2))
+
+    train_pairs, held_out = training_data(args.nli, args.seed)
+    train_pairs = augmented(train_pairs[: args.limit], args.seed)
+    counts = Counter(p.dataset for p in train_pairs)
+    print(f"{len(train_pairs)} training pairs from {len(counts)} sets")
+    tokenizer, model, finished = train(train_pairs, args, args.out)
+    if not finished:
+        return 0
+    figures = {
+        "held_out": accuracy_per_set(tokenizer, model, held_out),
+        "never_trained_on": accuracy_per_set(tokenizer, model, evaluation_data(args.nli, args.seed)),
+    }
+    print(json.dumps(figures, indent=2))
     if args.write:
-        provenance = {
+        card = {
             "base": models.MODELS["minilm"].package,
+            "labels": list(LABELS),
             "date": date.today().isoformat(),
             "command": "python -m eval train-checker " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "data": [p.name for p in args.data],
-            "layers": models.CHECKER_LAYERS,
-            "documents": len(texts),
-            "training_pairs": kinds,
-            "held_out_accuracy": accuracy,
-            "settings": {k: v for k, v in vars(args).items() if k not in ("data", "write")},
+            "training_sets": {
+                stem: {"rows": counts[stem], "licence": licence} for stem, (_, licence) in TRAIN.items()
+            },
+            "evaluation_sets": EVALUATION,
+            "accuracy": figures,
+            "settings": settings,
         }
-        models.save_checker(model, CHECKER_DIR, provenance)
+        models.save_checker(model, CHECKER_DIR, card)
         print(f"wrote {CHECKER_DIR}")
     return 0
 

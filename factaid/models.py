@@ -347,31 +347,24 @@ def get_nli(name_or_path: str) -> NLIModel:
 
 # ----------------------------------------------------------------------------- claim checker
 
-# factaid's own cross-encoder (eval/train_checker.py): the bundled MiniLM's encoder fine-tuned on
-# synthetic claim errors. Its word embeddings and lowest layers stay frozen in training, so they are
-# MiniLM's own: the package ships only the rest (float16) and reads them from the bundled MiniLM.
+# factaid's own cross-encoder (eval/train_checker.py): the bundled MiniLM's six layers with a 3-way head,
+# fine-tuned on human-labelled NLI and fact-verification pairs. Its word embeddings stay frozen in training,
+# so they are MiniLM's own: the package ships only the rest (float16) and reads them from the bundled MiniLM.
 CHECKER_DIR = Path(__file__).resolve().parent / "checker"
-CHECKER_MAX_TOKENS = 128  # a claim and two evidence sentences, mostly
-CHECKER_EVIDENCE_SENTENCES = 2  # the best two of retrieval's window; each more makes every pass longer
-CHECKER_LAYERS = 4  # MiniLM's lowest four of six: the checker is the verifier's largest cost
-CHECKER_FROZEN_LAYERS = 2  # fewer weights to train on 2 cores
-# Parameter names of the frozen parts; in MiniLM's own file they lack the "bert." prefix.
-_FROZEN = (
-    "bert.embeddings.word_embeddings.",
-    *(f"bert.encoder.layer.{i}." for i in range(CHECKER_FROZEN_LAYERS)),
-)
-_CHECKER_LABELS = {0: "unsupported", 1: "supported"}
-# MiniLM's configuration, changed into the checker's: fewer layers, a two-label head.
+CHECKER_MAX_TOKENS = 160  # a claim and three evidence sentences, mostly
+CHECKER_LABELS = ("entailment", "neutral", "contradiction")
+# Parameter names of the frozen part; in MiniLM's own file they lack the "bert." prefix.
+CHECKER_FROZEN = ("bert.embeddings.word_embeddings.",)
+# MiniLM's configuration, changed into the checker's: a three-label head.
 _CHECKER_CONFIG = {
-    "num_labels": 2,
-    "num_hidden_layers": CHECKER_LAYERS,
-    "id2label": _CHECKER_LABELS,
-    "label2id": {v: k for k, v in _CHECKER_LABELS.items()},
+    "num_labels": len(CHECKER_LABELS),
+    "id2label": dict(enumerate(CHECKER_LABELS)),
+    "label2id": {label: i for i, label in enumerate(CHECKER_LABELS)},
 }
 
 
 def new_checker():
-    """(tokenizer, model) of an untrained checker: MiniLM's encoder, a fresh head, the _FROZEN parts."""
+    """(tokenizer, model) of an untrained checker: MiniLM's encoder, a fresh head, frozen word embeddings."""
     torch_threads()
     from transformers import AutoTokenizer, BertForSequenceClassification
 
@@ -379,24 +372,24 @@ def new_checker():
     tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
     model = BertForSequenceClassification.from_pretrained(base, trust_remote_code=False, **_CHECKER_CONFIG)
     for name, parameter in model.named_parameters():
-        parameter.requires_grad = not name.startswith(_FROZEN)
+        parameter.requires_grad = not name.startswith(CHECKER_FROZEN)
     return tokenizer, model
 
 
-def save_checker(model, folder: Path, provenance: dict) -> None:
-    """The trained weights without the frozen parts, as float16, and how they were made."""
+def save_checker(model, folder: Path, card: dict) -> None:
+    """The trained weights without the frozen part, as float16, and the data card (checker.json)."""
     from safetensors.torch import save_file
 
     state = model.state_dict()
-    state = {k: v.detach().half().contiguous() for k, v in state.items() if not k.startswith(_FROZEN)}
+    state = {k: v.detach().half().contiguous() for k, v in state.items() if not k.startswith(CHECKER_FROZEN)}
     folder.mkdir(parents=True, exist_ok=True)
     save_file(state, str(folder / "model.safetensors"))
-    (folder / "checker.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+    (folder / "checker.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
 @_load_once
 def get_checker() -> NLIModel:
-    """The bundled claim checker, scoring (evidence, claim) pairs like any binary NLI model."""
+    """The bundled claim checker, scoring (evidence, claim) pairs like any 3-way NLI model."""
     with _lock:
         torch_threads()
         weights = CHECKER_DIR / "model.safetensors"
@@ -411,11 +404,11 @@ def get_checker() -> NLIModel:
         )
         state = {k: v.float() for k, v in load_file(str(weights)).items()}
         minilm = load_file(str(Path(base) / "model.safetensors"))
-        state.update({f"bert.{k}": v for k, v in minilm.items() if f"bert.{k}".startswith(_FROZEN)})
+        state.update({f"bert.{k}": v for k, v in minilm.items() if f"bert.{k}".startswith(CHECKER_FROZEN)})
         model.load_state_dict(state, strict=True)
         model.eval()
         tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
-        return NLIModel(tokenizer, model, 1, None, CHECKER_MAX_TOKENS)
+        return NLIModel(tokenizer, model, 0, 2, CHECKER_MAX_TOKENS)
 
 
 # ----------------------------------------------------------------------------- LLM

@@ -27,9 +27,10 @@ def _claim_markdown(claim: Claim, report: Report) -> list[str]:
         f"{claim.index + 1}. {_MARK[status]} **{ui_render.STATUS_TEXT[status]}** "
         f"({ui_render.PROBABILITY} {claim.score:.2f}) — {claim.shown_text}"
     ]
-    if len(report.sources) > 1:
-        row = ", ".join(f"{s.source_id}: {s.label}" for s in claim.support)
-        lines.append(f"   - sources: {row}")
+    for support in claim.support:
+        checker = f"; {ui_render.checker_text(support)}" if support.checker else ""
+        probability = f"{ui_render.PROBABILITY} {support.score:.2f}"
+        lines.append(f"   - {support.source_id}: {support.label} ({probability}{checker})")
     # A supported claim's reasons come from the sources that disagree with it.
     heading = "disputed" if claim.label == "supported" else "why not"
     lines += [f"   - {heading}: {reason}" for reason in claim.reasons]

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 # 1.1: conflicts of kind "opposite"; 1.2: Source.page_dates; 1.3: Claim.subject;
-# 1.4: SourceSupport.conflicting
-SCHEMA_VERSION = "1.4"
+# 1.4: SourceSupport.conflicting; 1.5: SourceSupport.checker
+SCHEMA_VERSION = "1.5"
 
 Label = Literal["supported", "contradicted", "unsupported"]
 LABELS: tuple[Label, ...] = ("supported", "contradicted", "unsupported")
@@ -69,6 +69,8 @@ class SourceSupport:
     # For a contradicting source, the indices of the evidence sentences that conflict with the claim on
     # their own (empty when only the evidence as a whole does, or when the NLI model says so).
     conflicting: list[int] = field(default_factory=list)
+    # The claim checker's probabilities for this source's evidence: entailment, neutral, contradiction.
+    checker: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass

@@ -27,6 +27,19 @@ STATUS_TEXT = {
 # claim is supported; an evidence sentence's score only ranks it for retrieval and says nothing of support.
 PROBABILITY = "support probability"
 RELEVANCE = "retrieval score"
+# The claim checker's own reading of a source's evidence, each probability named by its label.
+CHECKER_LABELS = ("entailment", "neutral", "contradiction")
+
+
+def checker_text(support: SourceSupport) -> str:
+    """The checker's three probabilities for one source, named: "checker: entailment 0.91, neutral ..."."""
+    if not support.checker:
+        return ""
+    named = ", ".join(
+        f"{label} {support.checker[label]:.2f}" for label in CHECKER_LABELS if label in support.checker
+    )
+    return f"checker: {named}"
+
 
 CSS = """
 .fa-text { white-space: pre-wrap; line-height: 1.6; color: #111; background: #fff;
@@ -192,11 +205,12 @@ def claim_detail_html(report: Report, claim_index: int | None) -> str:
     )
     rows = "".join(
         f"<tr><td>{escape(s.source_id)}</td><td>{_badge(s.label)} {PROBABILITY} {s.score:.2f}</td>"
-        f"<td>{escape('; '.join(s.reasons))}</td></tr>"
+        f"<td>{escape(checker_text(s))}</td><td>{escape('; '.join(s.reasons))}</td></tr>"
         for s in claim.support
     )
     table = (
-        f'<table class="fa-table"><tr><th>Source</th><th>Verdict</th><th>Why</th></tr>{rows}</table>'
+        '<table class="fa-table"><tr><th>Source</th><th>Verdict</th><th>Claim checker</th><th>Why</th></tr>'
+        f"{rows}</table>"
         if rows
         else ""
     )

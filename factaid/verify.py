@@ -43,7 +43,8 @@ FEATURES = (
     "opposite",  # the evidence says the opposite word of the same thing ("approved" for "rejected")
     "misplaced_name",  # a name the source gives, but not where it tells of the action the claim ties it to
     "place_mismatch",  # a named event or speaker's words put in a place the nearby evidence does not give
-    "checker",  # the claim checker's probability that the best evidence supports the claim
+    "entailment",  # the claim checker's probability that the best evidence entails the claim
+    "contradiction",  # ... and that it contradicts the claim
     # Signals added later come last, so that `python -m eval calibrate --compare` can set new caches
     # beside old ones.
     "untold_action",  # what someone is ready (wants, agrees) to do, where the evidence tells other things
@@ -72,6 +73,9 @@ VETO_FEATURES = (
 UNFOUND_FEATURES = ("date_missing", "place_mismatch", "untold_action", "moved_thing")
 VETO_SCALE = 0.25  # also scales the probability of a claim with something unfound
 CHECKER_DOUBTS = 0.5  # below this, the checker's doubt is among a verdict's reasons
+# The checker contradicts a claim when it finds contradiction more probable than this and than entailment.
+CONTRADICTS = 0.5
+CHECKER_EVIDENCE_SENTENCES = 3  # the checker reads retrieval's best three sentences, in document order
 # Cosine above which an evidence sentence is about the claim's fact, so a negated verb or another actor
 # in it is a contradiction rather than a different statement.
 RELATED = 0.6
@@ -462,7 +466,12 @@ def _denies(claim: F.Facts, window: list[F.Facts], similarities: list[float]) ->
 
 
 def vetoed(features: dict[str, float]) -> bool:
-    return any(features.get(name, 0.0) > 0 for name in VETO_FEATURES)
+    return any(features.get(name, 0.0) > 0 for name in VETO_FEATURES) or checker_contradicts(features)
+
+
+def checker_contradicts(features: dict[str, float]) -> bool:
+    contradiction = features.get("contradiction", 0.0)
+    return contradiction >= CONTRADICTS and contradiction > features.get("entailment", 0.0)
 
 
 def unfound(features: dict[str, float]) -> bool:
@@ -494,7 +503,7 @@ def claim_features(
     clause: ClauseMatch | None,
     window: list[F.Facts],
     view: SourceView,
-    checker: float,
+    checker: tuple[float, float],
 ) -> tuple[dict[str, float], list[str]]:
     """Signals of one claim against one source's evidence window, with human-readable reasons.
     ``similarities`` are the claim's cosines to the window's sentences, ``clause`` its best match
@@ -544,8 +553,15 @@ def claim_features(
         place_mismatch = _place_mismatches(claim, window, aligned, view, reasons)
         untold_action = _untold_actions(claim, nearby, view, reasons)
         moved_thing = _moved_things(claim, window, aligned, view, reasons)
-    if checker < CHECKER_DOUBTS:
-        reasons.append(f"the claim checker finds no support in {view.source.id}'s evidence ({checker:.2f})")
+    entailment, contradiction = checker
+    if contradiction >= CONTRADICTS and contradiction > entailment:
+        reasons.append(
+            f"the claim checker finds that {view.source.id}'s evidence contradicts it ({contradiction:.2f})"
+        )
+    elif entailment < CHECKER_DOUBTS:
+        reasons.append(
+            f"the claim checker finds no support in {view.source.id}'s evidence ({entailment:.2f})"
+        )
     features = {
         "similarity": max(similarities, default=0.0),
         "clause_similarity": max(clause.cosine if clause else 0.0, *similarities),
@@ -566,7 +582,8 @@ def claim_features(
         "place_mismatch": float(place_mismatch),
         "untold_action": float(untold_action),
         "moved_thing": float(moved_thing),
-        "checker": checker,
+        "entailment": entailment,
+        "contradiction": contradiction,
     }
     return features, reasons
 
@@ -577,39 +594,46 @@ def _clause_in(clause: ClauseMatch | None, sentence: int) -> ClauseMatch | None:
 
 
 class NLIScorer:
-    """Entailment and contradiction probabilities of (evidence, claim) pairs from any NLI classifier."""
+    """Entailment, neutral and contradiction probabilities of (evidence, claim) pairs from an NLI model."""
 
     def __init__(self, model: models.NLIModel, batch_size: int = 32) -> None:
         self.nli = model
         self.batch_size = batch_size
 
-    def score(self, premises: list[str], claims: list[str]) -> list[tuple[float, float]]:
+    def probabilities(self, premises: list[str], claims: list[str]) -> list[dict[str, float]]:
+        """Each pair's probabilities by label; a model without a contradiction label (a binary checker)
+        gives none, and neutral is what entailment and contradiction leave."""
         import torch
 
         # Pairs of similar length share a batch, so little of it is padding; results keep input order.
         order = sorted(range(len(claims)), key=lambda i: len(premises[i]) + len(claims[i]))
-        premises, claims = [premises[i] for i in order], [claims[i] for i in order]
-        results: list[tuple[float, float]] = []
+        results: list[dict[str, float]] = [{} for _ in claims]
         with torch.inference_mode():
-            for start in range(0, len(claims), self.batch_size):
+            for start in range(0, len(order), self.batch_size):
+                chosen = order[start : start + self.batch_size]
                 batch = self.nli.tokenizer(
-                    premises[start : start + self.batch_size],
-                    claims[start : start + self.batch_size],
+                    [premises[i] for i in chosen],
+                    [claims[i] for i in chosen],
                     truncation=True,
                     max_length=self.nli.max_length,
                     padding=True,
                     return_tensors="pt",
                 )
                 probs = torch.softmax(self.nli.model(**batch).logits.float(), dim=-1)
-                for row in probs:
-                    contra = (
-                        row[self.nli.contradiction_index] if self.nli.contradiction_index is not None else 0.0
-                    )
-                    results.append((float(row[self.nli.entailment_index]), float(contra)))
-        in_input_order: list[tuple[float, float]] = [(0.0, 0.0)] * len(results)
-        for position, result in zip(order, results):
-            in_input_order[position] = result
-        return in_input_order
+                for i, row in zip(chosen, probs.tolist()):
+                    entailment = row[self.nli.entailment_index]
+                    index = self.nli.contradiction_index
+                    contradiction = row[index] if index is not None else 0.0
+                    results[i] = {
+                        "entailment": entailment,
+                        "neutral": max(0.0, 1.0 - entailment - contradiction),
+                        "contradiction": contradiction,
+                    }
+        return results
+
+    def score(self, premises: list[str], claims: list[str]) -> list[tuple[float, float]]:
+        """(entailment, contradiction) of each pair."""
+        return [(p["entailment"], p["contradiction"]) for p in self.probabilities(premises, claims)]
 
 
 class Verifier:
@@ -655,14 +679,15 @@ class Verifier:
 
     def _checker_scores(
         self, claims: list[Claim], candidates: list[dict[str, list[Evidence]]], views: list[SourceView]
-    ) -> list[dict[str, float]]:
-        """The checker's support probability for every claim and source, in one batched call."""
+    ) -> list[dict[str, tuple[float, float]]]:
+        """The checker's entailment and contradiction probabilities for every claim and source, in one
+        batched call."""
         keys = [(i, view.source.id) for i in range(len(claims)) for view in views]
         premises = [checker_premise(candidates[i][source_id]) for i, source_id in keys]
         scores = self.checker.score(premises, [claims[i].statement for i, _ in keys])
-        checked: list[dict[str, float]] = [{} for _ in claims]
-        for (i, source_id), (support, _) in zip(keys, scores):
-            checked[i][source_id] = support
+        checked: list[dict[str, tuple[float, float]]] = [{} for _ in claims]
+        for (i, source_id), probabilities in zip(keys, scores):
+            checked[i][source_id] = probabilities
         return checked
 
     def _clause_matches(
@@ -694,7 +719,7 @@ class Verifier:
         vector: np.ndarray,
         evidence: list[Evidence],
         view: SourceView,
-        checker: float,
+        checker: tuple[float, float],
         clause: ClauseMatch | None,
     ) -> SourceSupport:
         vectors = self.embedder.encode([e.text for e in evidence])
@@ -702,7 +727,7 @@ class Verifier:
         window = [view.facts[e.sentence_index] for e in evidence]
         features, reasons = claim_features(facts, similarities, clause, window, view, checker)
         score = support_probability(self.calibration, features)
-        label = _label(score, self.threshold, features)
+        label = label_of(score, self.threshold, features)
         signals = {name: round(value, 4) for name, value in features.items()}
         support = SourceSupport(view.source.id, label, round(score, 4), evidence, reasons, signals)
         if label == "contradicted":
@@ -726,7 +751,7 @@ class Verifier:
         for (_, _, support), (entail, contra) in zip(pairs, scores):
             support.score = round((support.score + entail) / 2, 4)
             # The same rule as without NLI (a conflicting fact still vetoes support), then its contradiction.
-            support.label = _label(support.score, self.threshold, support.signals)
+            support.label = label_of(support.score, self.threshold, support.signals)
             if support.label == "unsupported" and contra > max(entail, 0.5):
                 support.label = "contradicted"
                 support.reasons.append(
@@ -750,11 +775,11 @@ def best_clause(claim: F.Facts, window: list[F.Facts]) -> tuple[int, str] | None
 
 def checker_premise(evidence: list[Evidence]) -> str:
     """The best evidence sentences in document order, as the checker was trained to read them."""
-    best = sorted(evidence[: models.CHECKER_EVIDENCE_SENTENCES], key=lambda e: e.sentence_index)
+    best = sorted(evidence[:CHECKER_EVIDENCE_SENTENCES], key=lambda e: e.sentence_index)
     return " ".join(e.text for e in best)
 
 
-def _label(score: float, threshold: float, features: dict[str, float]) -> Label:
+def label_of(score: float, threshold: float, features: dict[str, float]) -> Label:
     if vetoed(features):
         return "contradicted"
     return "supported" if score >= threshold and not unfound(features) else "unsupported"

@@ -1,82 +1,92 @@
-"""The claim checker: its synthetic training errors, its training pairs, and the shipped model's verdicts."""
+"""The claim checker: how it is trained (data split, loss, resumable runs) and what the shipped one reads."""
 
 from __future__ import annotations
 
 import json
-import random
+import math
+from pathlib import Path
 
 import pytest
 
-from eval import synthetic
-from eval.train_checker import Pair, pairs_of_document
+from eval import train_checker
 from factaid import models, verify
-from factaid.sentences import split_sentences
 
-POOL = {"PERSON": ["Maria Lindqvist"], "GPE": ["Portugal"], "DATE": ["last winter"]}
-REPORT = (
-    "The harbour council approved the new sea wall on Tuesday after a long debate. "
-    "Mayor Jonas Berg said the wall would cost 42 million euros and take three years to build. "
-    "Fishermen in Brenmoor had asked for the wall since the storm of 2019 flooded the old quay. "
-    "The council rejected a cheaper plan from the regional government. "
-    "Work is due to start in March, when the dredgers arrive from Rotterdam."
-)
+NLI = Path(__file__).resolve().parents[2] / "shared" / "data" / "nli"
+MOSCOW_TIMES = Path(__file__).resolve().parents[2] / "shared" / "examples" / "putin_assad_moscowtimes.txt"
 
 
-@pytest.fixture(scope="module")
-def parse(nlp):
-    return lambda text: nlp(text)
+# ----------------------------------------------------------------------------- training
 
 
-def test_negation_is_added_and_removed(parse) -> None:
-    rng = random.Random(0)
-    added = synthetic.flip_negation(parse("The harbour council approved the new sea wall."), POOL, rng)
-    assert added == "The harbour council did not approve the new sea wall."
-    removed = synthetic.flip_negation(parse("The council did not approve the plan."), POOL, rng)
-    assert removed == "The council did approve the plan."
-    modal = synthetic.flip_negation(parse("The wall will protect the quay."), POOL, rng)
-    assert modal == "The wall will not protect the quay."
+def test_two_class_negatives_train_neutral_and_contradiction_together() -> None:
+    import torch
+
+    logits = torch.tensor([[2.0, 0.5, -1.0], [2.0, 0.5, -1.0]])
+    p = torch.softmax(logits, dim=-1)[0]
+    three = train_checker.loss_of(logits[:1], torch.tensor([2]))
+    two = train_checker.loss_of(logits[1:], torch.tensor([train_checker.NOT_ENTAILED]))
+    assert float(three) == pytest.approx(-math.log(p[2]), rel=1e-5)
+    assert float(two) == pytest.approx(-math.log(p[1] + p[2]), rel=1e-5)
+    both = train_checker.loss_of(logits, torch.tensor([2, train_checker.NOT_ENTAILED]))
+    assert float(both) == pytest.approx((float(three) + float(two)) / 2, rel=1e-5)
 
 
-def test_names_numbers_and_dates_change_to_something_else(parse) -> None:
-    rng = random.Random(0)
-    sentence = parse("Mayor Jonas Berg said the wall would cost 42 million euros.")
-    swapped = synthetic.swap_name(sentence, POOL, rng)
-    assert swapped == "Mayor Maria Lindqvist said the wall would cost 42 million euros."
-    changed = synthetic.change_number(sentence, POOL, rng)
-    assert changed is not None and "42 million" not in changed and "million euros" in changed
-    moved = synthetic.change_date(parse("The storm of 2019 flooded the old quay."), POOL, rng)
-    assert moved is not None and "2019" not in moved and moved.startswith("The storm of 20")
-    assert synthetic.change_date(parse("The wall is long."), {}, rng) is None
+def test_held_out_rows_share_no_premise_with_training_rows() -> None:
+    train, held_out = train_checker.training_data(NLI, seed=0)
+    assert set(held_out) == set(train_checker.TRAIN)
+    trained = {p.premise.strip().lower() for p in train}
+    for name, rows in held_out.items():
+        assert rows, name
+        assert not {p.premise.strip().lower() for p in rows} & trained, name
+    # Caps keep one kind of text from crowding out the rest.
+    counts = {name: sum(p.dataset == name for p in train) for name in train_checker.TRAIN}
+    for name, (cap, _) in train_checker.TRAIN.items():
+        assert counts[name] > 0 and (cap is None or counts[name] <= cap)
 
 
-def test_roles_swap_keeps_sentence_case(parse) -> None:
-    swapped = synthetic.swap_roles(parse("The council rejected the regional plan."), POOL, random.Random(0))
-    assert swapped == "The regional plan rejected the council."
-    assert synthetic.swap_roles(parse("It rained."), POOL, random.Random(0)) is None
+def test_no_set_is_both_trained_on_and_only_evaluated() -> None:
+    assert not set(train_checker.TRAIN) & set(train_checker.EVALUATION)
+    for _, licence in train_checker.TRAIN.values():
+        assert "NC" not in licence and "no licence" not in licence
 
 
-def test_shorter_statement_drops_a_trailing_modifier_only(parse) -> None:
-    rng = random.Random(0)
-    sentence = parse("The council approved the wall on Tuesday after a debate.")
-    shorter = synthetic.shorter_statement(sentence, rng)
-    assert shorter == "The council approved the wall on Tuesday."
-    # A condition is part of what is claimed: never dropped.
-    assert synthetic.shorter_statement(parse("Work will start if the dredgers arrive."), rng) is None
+def test_batches_cover_every_pair_once_in_a_seeded_order() -> None:
+    pairs = [train_checker.Pair("p" * (i % 7), "c", 0, "x") for i in range(100)]
+    plan = train_checker.batches(pairs, 8, seed=3)
+    assert sorted(i for batch in plan for i in batch) == list(range(100))
+    assert plan == train_checker.batches(pairs, 8, seed=3)
+    assert plan != train_checker.batches(pairs, 8, seed=4)
 
 
-def test_training_pairs_are_balanced_and_their_evidence_is_the_documents_own(nlp) -> None:
-    pairs = pairs_of_document(REPORT, POOL, random.Random(1))
-    assert len(pairs) == 8  # four anchor sentences, one supported and one unsupported claim each
-    assert sum(p.label for p in pairs) == 4
-    for pair in pairs:
-        assert isinstance(pair, Pair)
-        assert all(s.text in REPORT for s in split_sentences(pair.premise))
-        if pair.label == 1:
-            assert pair.claim.rstrip(".") in pair.premise
-        elif pair.kind == "absent":
-            assert pair.claim not in pair.premise
-        else:
-            assert pair.claim not in REPORT
+def test_a_distractor_sentence_keeps_the_pair_and_adds_another_premise() -> None:
+    import random
+
+    pair = train_checker.Pair("The mayor opened the bridge.", "The bridge opened.", 0, "x")
+    other = train_checker.Pair("It rained all week. The river rose.", "Rain fell.", 1, "y")
+    added = train_checker._with_distractor(pair, other, random.Random(0))
+    assert pair.premise in added.premise and added.premise != pair.premise
+    assert (added.claim, added.label, added.dataset) == (pair.claim, pair.label, pair.dataset)
+    assert added.premise.replace(pair.premise, "").strip() in other.premise
+
+
+def _trained_weights(folder: Path, *extra: str) -> dict:
+    """The trained weights in a run folder's checkpoint after a tiny run (24 pairs, 3 steps)."""
+    import torch
+
+    argv = ["--nli", str(NLI), "--limit", "24", "--batch-size", "8", "--checkpoint-every", "1"]
+    assert train_checker.main([*argv, "--out", str(folder), *extra]) == 0
+    return torch.load(folder / "checkpoint.pt", weights_only=True)["model"]
+
+
+def test_a_run_stopped_and_resumed_ends_where_an_unbroken_run_ends(tmp_path) -> None:
+    unbroken = _trained_weights(tmp_path / "unbroken")
+    stopped = _trained_weights(tmp_path / "broken", "--max-steps", "1")
+    resumed = _trained_weights(tmp_path / "broken")
+    assert any((stopped[k] - unbroken[k]).abs().max() > 0 for k in unbroken)  # it did stop early
+    for name, tensor in unbroken.items():
+        assert (resumed[name] - tensor).abs().max() < 1e-5, name
+    with pytest.raises(SystemExit):  # a folder holds one run: other settings are refused
+        train_checker.main(["--nli", str(NLI), "--limit", "16", "--out", str(tmp_path / "broken")])
 
 
 # ----------------------------------------------------------------------------- the shipped checker
@@ -87,33 +97,41 @@ def checker() -> verify.NLIScorer:
     return verify.NLIScorer(models.get_checker())
 
 
-def test_shipped_checker_is_small_and_says_how_it_was_made() -> None:
+def test_shipped_checker_is_small_and_has_a_data_card() -> None:
     weights = models.CHECKER_DIR / "model.safetensors"
     assert weights.stat().st_size < 50e6
-    made = json.loads((models.CHECKER_DIR / "checker.json").read_text(encoding="utf-8"))
-    assert made["command"].startswith("python -m eval train-checker")
-    assert made["held_out_accuracy"]["all"] > 0.5
+    card = json.loads((models.CHECKER_DIR / "checker.json").read_text(encoding="utf-8"))
+    assert card["command"].startswith("python -m eval train-checker")
+    assert card["labels"] == list(models.CHECKER_LABELS)
+    assert set(card["training_sets"]) == set(train_checker.TRAIN)
+    assert all("NC" not in s["licence"] for s in card["training_sets"].values())
+    held_out = card["accuracy"]["held_out"]
+    assert held_out["mnli_3class_devm_taxinli"] > 0.6  # three classes: chance is a third
 
 
-def test_checker_prefers_the_claim_its_evidence_states(checker) -> None:
-    evidence = (
-        "Mayor Jonas Berg said the wall would cost 42 million euros and take three years to build. "
-        "The harbour council approved the new sea wall on Tuesday after a long debate."
+def _evidence(*starts: str) -> str:
+    """Sentences of the Moscow Times article (real news text) that begin with ``starts``."""
+    from factaid import ingest
+    from factaid.sentences import split_sentences
+
+    sentences = split_sentences(ingest.load(str(MOSCOW_TIMES), source_id="S1").text)
+    found = [next(s.text for s in sentences if s.text.startswith(start)) for start in starts]
+    return " ".join(found)
+
+
+def test_checker_reads_a_paraphrase_a_negation_in_other_words_and_an_added_detail(checker) -> None:
+    evidence = _evidence("Russian President Vladimir Putin on Friday", "Putin's comments are")
+    paraphrase, negation, added = checker.probabilities(
+        [evidence] * 3,
+        [
+            "Putin said the Syrian leader was willing to call early elections for parliament.",
+            "Putin said Assad refuses to hold early parliamentary elections.",
+            "Putin said Assad is ready to hold snap parliamentary elections in December.",
+        ],
     )
-    claims = [
-        "The harbour council approved the new sea wall.",
-        "The harbour council did not approve the new sea wall.",
-        "The wall would cost 97 million euros.",
-        "The wall would cost 42 million euros.",
-        "Mayor Anna Petrov said the wall would take three years to build.",
-        "The government of Portugal will pay for the wall.",
-    ]
-    support = [s for s, _ in checker.score([evidence] * len(claims), claims)]
-    assert support[0] > support[1]  # negation
-    assert support[3] > support[2]  # changed number
-    assert support[0] > support[4]  # a name the evidence never gives
-    assert support[0] > support[5]  # a claim found nowhere
-    assert all(0.0 <= s <= 1.0 for s in support)
+    assert max(paraphrase, key=paraphrase.get) == "entailment", paraphrase
+    assert max(negation, key=negation.get) == "contradiction", negation
+    assert added["entailment"] < 0.5 and added["entailment"] < paraphrase["entailment"], added
 
 
 def test_checker_is_loaded_once_per_process() -> None:
@@ -122,9 +140,10 @@ def test_checker_is_loaded_once_per_process() -> None:
 
 def test_batched_scores_come_back_in_input_order(checker) -> None:
     # The scorer sorts pairs by length to batch them; each result must still land at its own pair.
-    premises = [REPORT, "The council rejected a cheaper plan.", REPORT[:200]]
-    claims = ["Work is due to start in March.", "The council rejected a cheaper plan.", "The wall is tall."]
-    batched = [support for support, _ in checker.score(premises, claims)]
-    one_by_one = [checker.score([p], [c])[0][0] for p, c in zip(premises, claims)]
+    long_evidence = _evidence("Russian President Vladimir Putin on Friday", "Moscow has made clear")
+    premises = [long_evidence, "The council rejected a cheaper plan.", long_evidence[:200]]
+    claims = ["Moscow wants Assad to stay.", "The council rejected a cheaper plan.", "The wall is tall."]
+    batched = checker.score(premises, claims)
+    one_by_one = [checker.score([p], [c])[0] for p, c in zip(premises, claims)]
     assert batched == pytest.approx(one_by_one, abs=1e-4)
-    assert batched[1] > batched[2]  # a verbatim claim beats one its evidence never states
+    assert batched[1][0] > batched[2][0]  # a verbatim claim beats one its evidence never states

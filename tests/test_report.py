@@ -114,7 +114,7 @@ def test_every_listed_format_renders(bundled_report) -> None:
 # A decimal shown bare next to an evidence sentence reads as that sentence's support; it is only its
 # retrieval score. Each shown decimal must follow the words that name it.
 _DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+")
-_NAMES = ("support probability ", "retrieval score ")
+_NAMES = ("support probability ", "retrieval score ", "entailment ", "neutral ", "contradiction ")
 
 
 def _sentences(text: str) -> list[Sentence]:
@@ -142,8 +142,23 @@ def _two_source_report() -> Report:
         for s, score in zip(sources, (0.17, 0.64))
     ]
     support = [
-        SourceSupport("S1", "supported", 0.88, [evidence[0]], ["the evidence states it"]),
-        SourceSupport("S2", "contradicted", 0.07, [evidence[1]], ["a negation"], conflicting=[0]),
+        SourceSupport(
+            "S1",
+            "supported",
+            0.88,
+            [evidence[0]],
+            ["the evidence states it"],
+            checker={"entailment": 0.93, "neutral": 0.05, "contradiction": 0.02},
+        ),
+        SourceSupport(
+            "S2",
+            "contradicted",
+            0.07,
+            [evidence[1]],
+            ["a negation"],
+            conflicting=[0],
+            checker={"entailment": 0.03, "neutral": 0.16, "contradiction": 0.81},
+        ),
     ]
     summary = "Assad is ready to share power."
     claim = Claim(
@@ -172,7 +187,11 @@ def test_markdown_names_every_number_it_shows() -> None:
     assert "**disputed: sources disagree** (support probability 0.91) — " in markdown
     assert "[S1 sentence 0, retrieval score 0.17] > Putin said Assad is ready to share power." in markdown
     assert "[S2 sentence 0, retrieval score 0.64, conflicts] > Assad refused" in markdown
-    assert len(_DECIMAL.findall(markdown)) == 3
+    assert (
+        "   - S2: contradicted (support probability 0.07; checker: entailment 0.03, neutral 0.16, "
+        in markdown
+    )
+    assert len(_DECIMAL.findall(markdown)) == 11  # claim, two sources with the checker's three, evidence
     assert _unnamed_numbers(markdown) == []
 
 
@@ -181,6 +200,7 @@ def test_html_report_and_app_views_name_every_number_they_show() -> None:
     page = _shown_html_text(factaid.render(report, "html"))
     assert "support probability 0.91" in page and "retrieval score 0.17" in page
     assert "contradicted, support probability 0.07" in page
+    assert "checker: entailment 0.93, neutral 0.05, contradiction 0.02" in page
     assert _unnamed_numbers(page) == []
     views = [ui_render.claim_choice(report.claims[0], 2), ui_render.summary_html(report)]
     views += [ui_render.sources_html(report, 0), ui_render.claim_detail_html(report, 0)]
