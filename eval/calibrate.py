@@ -70,7 +70,7 @@ def signals_fingerprint() -> str:
     for name in (*SIGNAL_CODE, *SIGNAL_DATA):
         digest.update((package / name).read_bytes())
     # How the checker reads its input lives in models.py, with much that does not touch the signals.
-    checker_input = (models.CHECKER_MAX_TOKENS, models.CHECKER_LABELS)
+    checker_input = (models.CHECKER_MAX_TOKENS, models.CHECKER_LABELS, models.native_bfloat16())
     digest.update(repr(checker_input).encode())
     return digest.hexdigest()
 
@@ -176,7 +176,7 @@ def probe_figures(model, threshold: float, rows: list[dict], dropped: tuple[str,
             parts.append((label, [s for s, x in labels.items() if x == "supported"]))
         label, supported_by = probes.verdict(parts)
         result = {"label": label, "supported_by": supported_by, "sources": row["sources"]}
-        right += label == row["expect"]
+        right += probes.is_right(label, row["expect"])
         if row["expect"] == "supported":
             exact += probes.exact(result)
             contradicted += label == "contradicted"
@@ -360,17 +360,20 @@ def _print_figures(title: str, figures: dict[str, dict[str, float]]) -> None:
         )
 
 
-def ablation(bags, groups: list[str], probe_rows: list[dict], dropped: tuple[str, ...]) -> list[dict]:
-    """Held-out figures with each signal left out in turn (and all of them), beside the full fit."""
+def ablation(
+    bags, groups: list[str], probe_rows: list[dict], dropped: tuple[str, ...], repeats: int
+) -> list[dict]:
+    """Held-out figures (means over ``repeats`` fold shuffles) with each signal left out in turn, beside
+    the fit with all of them; and what each fit does to the probes."""
     rows = []
     for name in (None, *(n for n in FEATURES if n not in dropped)):
         without = (*dropped, name) if name else dropped
         thinned = [(label, [_without(c, without) for c in claims]) for label, claims in bags]
-        figures = cross_validated(thinned, groups)
+        figures = repeated_cross_validation(thinned, groups, repeats)
         row = {"without": name or "(nothing)"}
         for file, v in figures.items():
-            row[f"{file} AUC"] = v["auc"]
-            row[f"{file} shipped bal. acc."] = v["shipped_balanced_accuracy"]
+            row[f"{file} AUC"] = round(v["auc"][0], 3)
+            row[f"{file} shipped bal. acc."] = round(v["shipped_balanced_accuracy"][0], 3)
         if probe_rows:
             model, threshold = fit_with_threshold(thinned, groups)
             row.update(probe_figures(model, threshold, probe_rows, without))
@@ -403,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         "--repeats",
         type=int,
         default=1,
-        help="also print the mean and sd of the 5-fold figures over N shuffles",
+        help="also print the mean and sd of the 5-fold figures over N shuffles (and use them in --ablate)",
     )
     parser.add_argument(
         "--compare",
@@ -451,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
     if probe_rows:
         print(f"{args.probes.name}: {json.dumps(probe_figures(model, threshold, probe_rows, dropped))}")
     if args.ablate:
-        print(metrics.markdown_table(ablation(bags, groups, probe_rows, dropped)))
+        print(metrics.markdown_table(ablation(bags, groups, probe_rows, dropped, args.repeats)))
     calibration = {
         "weights": {
             name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0]) if name not in dropped

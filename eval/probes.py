@@ -3,8 +3,9 @@
     python -m eval probes --data ../shared/data/news_probes_dev.json
 
 The file holds ``sets``, each with its event's ``articles`` (``source``: the outlet, ``title``, ``text``)
-and ``probes``: a claim (``text``), the label it should get (``expect``), the outlets that state it
-(``sources``) and what kind of claim it is (``kind``: a paraphrase, a changed number, a swapped role ...).
+and ``probes``: a claim (``text``), the label it should get (``expect``: a label, or "not_supported",
+met by contradicted and unsupported alike), the outlets that state it (``sources``) and what kind of
+claim it is (``kind``: a paraphrase, a changed number, a swapped role ...).
 Every probe is checked on its own against all the articles of its set, as a user would check one
 sentence. A probe that factaid splits into several claims takes the weakest of their labels
 (contradicted, then unsupported, then supported) and the outlets that support every part.
@@ -24,6 +25,9 @@ from factaid.errors import InputError
 from factaid.types import LABELS
 
 from . import common
+
+# What a probe may expect: a label, or "not_supported" (contradicted or unsupported, either is right).
+EXPECTED = (*LABELS, "not_supported")
 
 
 def load_rows(path: Path, limit: int | None) -> list[dict]:
@@ -51,9 +55,14 @@ def load_rows(path: Path, limit: int | None) -> list[dict]:
             '{"sets": [{"event", "articles": [{"source", "text"}], "probes": [{"text", "expect"}]}]}'
         ) from err
     for row in rows:
-        if row["expect"] not in LABELS:
-            raise InputError(f"{path}: probe {row['id']} expects {row['expect']!r}, not one of {LABELS}")
+        if row["expect"] not in EXPECTED:
+            raise InputError(f"{path}: probe {row['id']} expects {row['expect']!r}, not one of {EXPECTED}")
     return rows[:limit]
+
+
+def is_right(label: str, expect: str) -> bool:
+    """Whether a label meets what a probe expects: "not_supported" is met by contradicted and unsupported."""
+    return label != "supported" if expect == "not_supported" else label == expect
 
 
 def warm_up(options: dict) -> None:
@@ -117,12 +126,12 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
         {
             "kind": kind,
             "n": len(group),
-            "right": sum(r["label"] == r["expect"] for r in group),
-            "accuracy": round(sum(r["label"] == r["expect"] for r in group) / len(group), 3),
+            "right": sum(is_right(r["label"], r["expect"]) for r in group),
+            "accuracy": round(sum(is_right(r["label"], r["expect"]) for r in group) / len(group), 3),
         }
         for kind, group in sorted(by_kind.items())
     ]
-    right = sum(r["label"] == r["expect"] for r in checked)
+    right = sum(is_right(r["label"], r["expect"]) for r in checked)
     overall = {
         "probes": len(results),
         "errors": len(results) - len(checked),
@@ -142,7 +151,9 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
             "supported_by": ",".join(r.get("supported_by", [])),
         }
         for r in results
-        if "label" not in r or r["label"] != r["expect"] or (r["expect"] == "supported" and not exact(r))
+        if "label" not in r
+        or not is_right(r["label"], r["expect"])
+        or (r["expect"] == "supported" and not exact(r))
     ]
     return {
         "rows": len(results),

@@ -303,6 +303,7 @@ class NLIModel:
     entailment_index: int
     contradiction_index: int | None
     max_length: int
+    bfloat16: bool = False  # run in bfloat16 (see native_bfloat16)
 
 
 def _label_index(id2label: dict, names: tuple[str, ...]) -> int | None:
@@ -408,7 +409,18 @@ def get_checker() -> NLIModel:
         model.load_state_dict(state, strict=True)
         model.eval()
         tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
-        return NLIModel(tokenizer, model, 0, 2, CHECKER_MAX_TOKENS)
+        return NLIModel(tokenizer, model, 0, 2, CHECKER_MAX_TOKENS, bfloat16=native_bfloat16())
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX-512 BF16). There the checker
+    runs in bfloat16: 2.4 times as fast, with its probabilities within 0.011 of float32's and the same
+    most probable label on 99.7% of 600 held-out pairs (eval/RESULTS.md); elsewhere bfloat16 is emulated
+    and slower, so it stays float32."""
+    import torch
+
+    probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")  # torch.cpu's own feature tests
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
 # ----------------------------------------------------------------------------- LLM

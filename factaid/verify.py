@@ -608,7 +608,8 @@ class NLIScorer:
         # Pairs of similar length share a batch, so little of it is padding; results keep input order.
         order = sorted(range(len(claims)), key=lambda i: len(premises[i]) + len(claims[i]))
         results: list[dict[str, float]] = [{} for _ in claims]
-        with torch.inference_mode():
+        bfloat16 = torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.nli.bfloat16)
+        with torch.inference_mode(), bfloat16:
             for start in range(0, len(order), self.batch_size):
                 chosen = order[start : start + self.batch_size]
                 batch = self.nli.tokenizer(

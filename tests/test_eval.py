@@ -365,3 +365,52 @@ def test_lead_weight_is_chosen_on_one_fold_and_scored_on_the_other() -> None:
     assert chosen == [0.5, 1.0]
     assert [row["rouge1"] for row in held] == [10, 20, 10, 20]
     assert lead_weight.objective({"rouge1": 30, "rouge2": 6, "rougeL": 18, "rougeLsum": 99}) == 18
+
+
+def _probe_file(path: Path) -> Path:
+    """A probe file over the bundled example: two outlets that disagree on how many wagons fell."""
+    examples = ROOT / "factaid" / "examples"
+    articles = [
+        {"source": outlet, "title": outlet, "text": (examples / f"brenmoor_{outlet}.txt").read_text()}
+        for outlet in ("valley_post", "northern_ledger")
+    ]
+    probes = [
+        {
+            "text": "Eleven of the train's wagons fell into the Tessel River.",
+            "expect": "supported",
+            "sources": ["valley_post"],
+            "kind": "one-source",
+        },
+        {"text": "The freight train was carrying coal.", "expect": "not_supported", "kind": "entity-swap"},
+        {"text": "The train was heading for Corran.", "expect": "contradicted", "kind": "made-up"},
+    ]
+    path.write_text(json.dumps({"sets": [{"event": "brenmoor", "articles": articles, "probes": probes}]}))
+    return path
+
+
+def test_probes_task_scores_labels_and_outlets_and_resumes(tmp_path, capsys):
+    data, out = _probe_file(tmp_path / "probes.json"), tmp_path / "run"
+    assert main(["probes", "--data", str(data), "--out", str(out)]) == 0
+    rows = {r["id"]: r for r in map(json.loads, (out / "rows.jsonl").read_text().splitlines())}
+    wagons, coal, corran = (rows[f"brenmoor:{n:02d}"] for n in range(3))
+    # The Valley Post gives 11 wagons, the Northern Ledger 14: one outlet states the claim.
+    assert wagons["label"] == "supported" and wagons["supported_by"] == ["valley_post"], wagons
+    assert wagons["contradicted_by"] == ["northern_ledger"], wagons
+    assert coal["label"] != "supported", coal  # the train carried wheat
+    # Both outlets say where the train was heading: a wrong expectation is listed as a miss.
+    assert corran["label"] == "supported", corran
+    found = json.loads((out / "metrics.json").read_text())
+    assert found["summary"]["right"] == 2 and found["summary"]["exact outlets"] == 1
+    assert [m["id"] for m in found["tables"]["Misses (label or outlets)"]] == ["brenmoor:02"]
+    kinds = {k["kind"]: k["right"] for k in found["tables"]["By kind of claim"]}
+    assert kinds == {"entity-swap": 1, "made-up": 0, "one-source": 1}
+    before = (out / "rows.jsonl").read_text()
+    assert main(["probes", "--data", str(data), "--out", str(out)]) == 0  # resumes: nothing rescored
+    assert (out / "rows.jsonl").read_text() == before
+
+
+def test_probes_task_refuses_a_file_of_another_shape(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"sets": [{"event": "x", "probes": [{"text": "A claim."}]}]}))
+    assert main(["probes", "--data", str(bad), "--out", str(tmp_path / "run")]) == 2
+    assert "not a probe file" in capsys.readouterr().err
