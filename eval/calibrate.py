@@ -36,14 +36,7 @@ from .metrics import AGGREGATORS, CLAIM_AGGREGATE, SUMMARY_AGGREGATE, best_thres
 from .runner import load_done, read_jsonl
 
 # Scores, not counts: no firing rate.
-SCORE_FEATURES = (
-    "similarity",
-    "clause_similarity",
-    "window_coverage",
-    "source_coverage",
-    "entailment",
-    "contradiction",
-)
+SCORE_FEATURES = ("similarity", "window_coverage", "entailment", "contradiction")
 SIGNAL_CODE = ("ingest.py", "sentences.py", "claims.py", "retrieve.py", "facts.py", "verify.py")
 SIGNAL_DATA = ("checker/model.safetensors", "opposites.txt")  # what the signal code reads
 RUNS = Path(__file__).resolve().parent / "runs" / "signals"
@@ -196,7 +189,7 @@ def _claim_scores(model, claims: list[list[float]]) -> np.ndarray:
     """Current scores of a summary's claims; before the first fit, meaning plus wording (a fixed prior,
     so the fit never depends on the calibration file it replaces)."""
     if model is None:
-        similarity, coverage = FEATURES.index("similarity"), FEATURES.index("source_coverage")
+        similarity, coverage = FEATURES.index("similarity"), FEATURES.index("window_coverage")
         return np.array([c[similarity] + c[coverage] for c in claims])
     return model.decision_function(np.array(claims))
 
@@ -247,20 +240,20 @@ def shipped_threshold(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray
     """The one claim threshold shipped for every kind of text: the one whose labels (an item is
     supported when all its claims are) have the best balanced accuracy averaged over the dev files, each
     file counting the same, so that no kind of text pays for another."""
-    from sklearn.metrics import balanced_accuracy_score
-
     candidates = np.unique(np.round(scores, 4))
     names = [g for g in dict.fromkeys(groups) if len(set(labels[groups == g])) == 2]
     if not names or not candidates.size:
         return 0.5
-
-    def mean_balanced_accuracy(threshold: float) -> float:
-        per_file = [
-            balanced_accuracy_score(labels[groups == g], scores[groups == g] >= threshold) for g in names
-        ]
-        return float(np.mean(per_file))
-
-    return float(max(candidates, key=mean_balanced_accuracy))
+    mean_balanced = np.zeros(len(candidates))
+    for name in names:
+        own = groups == name
+        positives = np.sort(scores[own & (labels == 1)])
+        negatives = np.sort(scores[own & (labels == 0)])
+        # At each candidate: the share of positives at or above it, and of negatives below it.
+        true_positive = 1 - np.searchsorted(positives, candidates, side="left") / len(positives)
+        true_negative = np.searchsorted(negatives, candidates, side="left") / len(negatives)
+        mean_balanced += (true_positive + true_negative) / 2 / len(names)
+    return float(candidates[int(np.argmax(mean_balanced))])
 
 
 def cross_validated(

@@ -17,12 +17,33 @@ from . import models
 _UNITS = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
 _TENS = {
-    w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())
+    w: 10 * (i + 2)
+    for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"])
 }
 _SCALES = {
     "hundred": 1e2,
@@ -34,35 +55,135 @@ _SCALES = {
     "m": 1e6,
 }
 _FRACTIONS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
-_PLURAL_FRACTIONS = {"halves": 0.5, "quarters": 0.25, "thirds": 1 / 3}  # "three quarters" multiplies
+_PLURAL_FRACTIONS = {
+    "halves": 0.5,
+    "quarters": 0.25,
+    "thirds": 1 / 3,
+}  # "three quarters" multiplies
 _FILLERS = {"a", "an", "and", "of"}
 _NUMBER = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")  # 250,000 / 3.5 / 2015, not 1.2.3
 _MONTHS = {
     m: i + 1
     for i, m in enumerate(
-        "january february march april may june july august september october november december".split()
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
     )
 }
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())} | {"sept": 9})
-_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_WEEKDAYS = {
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+}
 _RELATIVE = {"yesterday", "today", "tomorrow", "tonight"}
 _RELATIVE_UNITS = {"week", "month", "year", "weekend", "decade", "century"}
-_NEGATIONS = {"not", "no", "never", "n't", "nobody", "nothing", "none", "neither", "nor", "without"}
-NAME_TYPES = {"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW"}
+_NEGATIONS = {
+    "not",
+    "no",
+    "never",
+    "n't",
+    "nobody",
+    "nothing",
+    "none",
+    "neither",
+    "nor",
+    "without",
+}
+NAME_TYPES = {
+    "PERSON",
+    "ORG",
+    "GPE",
+    "NORP",
+    "LOC",
+    "FAC",
+    "EVENT",
+    "PRODUCT",
+    "WORK_OF_ART",
+    "LAW",
+}
 WORD = re.compile(r"\w+")
 # Function words: no fact rests on them, so retrieval does not match on them (nor does plain BM25).
 STOP_WORDS = frozenset(
-    "a an the of to in on at for and or but is are was were be been has have had it its this that with as by "
-    "from he she they we you i his her their our not no".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "and",
+        "or",
+        "but",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "it",
+        "its",
+        "this",
+        "that",
+        "with",
+        "as",
+        "by",
+        "from",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "his",
+        "her",
+        "their",
+        "our",
+        "not",
+        "no",
+    ]
 )
-# Verbs that say the verb they lead was not done: "failed to yield", "refused to cooperate".
-_NOT_DONE = {"fail", "refuse", "decline", "neglect"}
-_PRONOUNS = {"he", "she", "it", "they", "we", "i", "you", "who", "which", "that", "this", "these", "those"}
+_PRONOUNS = {
+    "he",
+    "she",
+    "it",
+    "they",
+    "we",
+    "i",
+    "you",
+    "who",
+    "which",
+    "that",
+    "this",
+    "these",
+    "those",
+}
 
 
 # Units of one kind: the same number in another of them is another quantity of the same thing ("raging
 # for four and a half years", not "months").
-DURATIONS = frozenset("second minute hour day week month year decade century".split())
+DURATIONS = frozenset(["second", "minute", "hour", "day", "week", "month", "year", "decade", "century"])
 
 
 @dataclass(frozen=True)
@@ -70,14 +191,6 @@ class Quantity:
     value: float
     unit: str  # the noun the number counts ("people", "years", "percent"), lemmatised; "" if none
     text: str
-
-
-@dataclass(frozen=True)
-class Clause:
-    """Part of a sentence that a shorter claim may restate (see clauses())."""
-
-    text: str
-    lemmas: frozenset[str]  # content lemmas, as Facts.lemmas
 
 
 @dataclass(frozen=True)
@@ -95,28 +208,6 @@ class Predicate:
     holders: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
-class LedAction:
-    """What someone is ready, wants, agrees or plans to do: in "Assad is ready to hold elections", who
-    ({"assad"}), the verb ("hold") and its objects ({"election"}), as lemmas."""
-
-    subjects: frozenset[str]  # its head's lemma, and the name of the person a title stands for
-    verb: str
-    objects: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Party:
-    """One thing a verb is done to or with (see _parties): its head as written (lower-cased) and its
-    lemma, whether that head is a common noun rather than a name, and the content lemmas of its phrase
-    (with the conjuncts it leads)."""
-
-    word: str
-    head: str
-    common: bool
-    lemmas: frozenset[str]
-
-
 @dataclass
 class Facts:
     """What one sentence (or claim) asserts, in comparable form."""
@@ -126,23 +217,9 @@ class Facts:
     quantities: list[Quantity] = field(default_factory=list)
     dates: set[str] = field(default_factory=set)  # "year:2015", "month:9", "weekday:friday", "rel:next month"
     names: list[str] = field(default_factory=list)  # entity texts, lower-cased
-    negated: bool = False
-    negated_phrases: list[set[str]] = field(default_factory=list)  # "not from the regime" -> {regime}
-    polarity: dict[str, set[bool]] = field(default_factory=dict)  # verb lemma -> negated where it occurs
     roles: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> names in its subject
-    unnamed_actors: dict[str, set[str]] = field(default_factory=dict)  # see unnamed_actors()
-    speakers: set[str] = field(default_factory=set)  # names of who says what it reports
-    objects: dict[str, set[str]] = field(default_factory=dict)  # verb lemma -> words of its object
-    actions: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # verb lemma -> (doer, target)
-    led_actions: dict[str, set[LedAction]] = field(default_factory=dict)  # see led_actions()
-    partners: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # verb -> its named objects
-    parties: dict[str, list[Party]] = field(default_factory=dict)  # verb -> what it is done to or with
-    unnamed_party_verbs: set[str] = field(default_factory=set)  # verbs done to someone a pronoun stands for
-    places: dict[str, set[str]] = field(default_factory=dict)  # a named event -> the places it is put in
     verbs: set[str] = field(default_factory=set)  # lemmas of its verbs
     predicates: list[Predicate] = field(default_factory=list)  # words with opposites, see opposites()
-    clauses: tuple[Clause, ...] = ()  # see clauses()
-    letters: str = ""  # see letters()
 
 
 def _word_value(word: str) -> float | None:
@@ -167,7 +244,10 @@ def parse_number(words: list[str]) -> float | None:
         elif word in _PLURAL_FRACTIONS:
             current, seen = (current or 1) * _PLURAL_FRACTIONS[word], True
         elif word in _FRACTIONS:  # "four and a half" adds, "a quarter" stands alone
-            current, seen = current + _FRACTIONS[word] if current else _FRACTIONS[word], True
+            current, seen = (
+                current + _FRACTIONS[word] if current else _FRACTIONS[word],
+                True,
+            )
         elif word == "hundred":
             current = (current or 1) * 100
         elif word in _SCALES and (seen or words[0] in {"a", "an"}):
@@ -279,16 +359,6 @@ def date_text(date: str) -> str:
     return value.capitalize() if kind == "weekday" else value
 
 
-def _phrase(span) -> str:
-    """A span's content words, lower-cased, in order: "the Eastern Economic Forum" -> "eastern economic
-    forum"."""
-    return " ".join(t.lower_ for t in span if t.is_alpha and not t.is_stop)
-
-
-def _words(span) -> set[str]:
-    return {t.lower_ for t in span if t.is_alpha and not t.is_stop}
-
-
 _SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj"}
 _COMPLEMENT_DEPS = {"acomp", "attr"}  # "was guilty", "was the type"
 
@@ -308,24 +378,24 @@ def subject_token(verb, pronouns: bool = False):
                 return None if child.lower_ in _PRONOUNS and not pronouns else child
         if token.dep_ in {"relcl", "acl"}:
             return token.head
-        if token.dep_ not in {"xcomp", "acomp", "conj", "advcl", "pcomp"}:  # ROOT ends the climb
+        if token.dep_ not in {
+            "xcomp",
+            "acomp",
+            "conj",
+            "advcl",
+            "pcomp",
+        }:  # ROOT ends the climb
             return None
         token = token.head
     return None
 
 
-def subject_of(verb) -> set[str] | None:
-    """Content words of the verb's subject (see subject_token), or None."""
-    head = subject_token(verb)
-    if head is None:
-        return None
-    # A relative clause's subject is the noun it hangs on, not that noun's whole phrase.
-    return _words(head.subtree if head.dep_ in _SUBJECT_DEPS else [head]) or None
-
-
 def _agent(verb):
     """The noun of a passive verb's "by" phrase: "presented by Wright", "the rally attended by Izzard"."""
-    return next((t for a in verb.children if a.dep_ == "agent" for t in a.children if t.dep_ == "pobj"), None)
+    return next(
+        (t for a in verb.children if a.dep_ == "agent" for t in a.children if t.dep_ == "pobj"),
+        None,
+    )
 
 
 def _actor(verb, pronouns: bool = False):
@@ -370,259 +440,17 @@ def roles(doc) -> dict[str, set[str]]:
     return found
 
 
-def unnamed_actors(doc) -> dict[str, set[str]]:
-    """Verb lemma -> the names that qualify an actor who is there but not named: "we really want" and "the
-    council approved" -> set(); "his Syrian counterpart is ready to hold" -> hold: {syrian}."""
-    found: dict[str, set[str]] = {}
-    for token in _compared_verbs(doc):
-        if _named_actor(token) or (actor := _actor(token, pronouns=True)) is None:
-            continue
-        qualifiers = (t for c in actor.children if c.dep_ in _QUALIFIER_DEPS for t in c.subtree)
-        found.setdefault(token.lemma_.lower(), set()).update(
-            t.lower_ for t in qualifiers if t.is_alpha and not t.is_stop and _is_name(t)
-        )
-    return found
-
-
-def speakers(doc) -> set[str]:
-    """The names of who says or tells what the sentence reports: "Putin told reporters Assad is ready"
-    -> {putin}. Compared only with the evidence sentence that reports the same thing (verify.py)."""
-    return {
-        word
-        for token in doc
-        if token.pos_ == "VERB" and token.lemma_.lower() in _REPORTING
-        for word in _named_actor(token)
-    }
-
-
-def polarity(doc) -> dict[str, set[bool]]:
-    """Verb lemma -> whether each of its uses is negated ("was not damaged" -> damage: {True}). Both
-    when a sentence has both ("was last seen on Saturday and has not been seen since"). A copula that
-    heads its clause is keyed with its complement, whose "not" it shares: "found that he was not guilty"
-    -> "be guilty": {True}; "be" alone is too common to align two sentences. A verb that leads another
-    is also keyed with it, so that "does not want to see Assad toppled" is compared with "wants to see"
-    even where the source also "wants the coalition to coordinate". A verb led by one that says it was
-    not done is negated: "failed to yield a breakthrough" -> yield: {True}."""
-    found: dict[str, set[bool]] = {}
-    for token in doc:
-        if token.pos_ == "VERB":
-            key, scope = token.lemma_.lower(), [token]
-            for led in _led_verbs(token):
-                found.setdefault(f"{key} {led.lemma_.lower()}", set()).add(_negated(scope))
-            if token.dep_ == "xcomp" and token.head.lemma_.lower() in _NOT_DONE:
-                # "did not refuse to act" says nothing of whether it acted.
-                if not _negated([token.head]):
-                    found.setdefault(key, set()).add(not _negated(scope))
-                continue
-        elif token.pos_ == "AUX" and (
-            token.dep_ == "ROOT" or any(c.dep_ in _SUBJECT_DEPS for c in token.children)
-        ):
-            complements = [c for c in token.children if c.dep_ in _COMPLEMENT_DEPS]
-            if not complements and token.dep_ != "ROOT":
-                continue  # "were at the race": nothing to align it by
-            key = " ".join([token.lemma_.lower(), *(c.lemma_.lower() for c in complements)])
-            scope = [token, *complements]
-        else:
-            continue
-        found.setdefault(key, set()).add(_negated(scope))
-    return found
-
-
-def objects(doc) -> dict[str, set[str]]:
-    """Verb lemma -> words of its direct object; prepositional ones vary too much between paraphrases."""
-    found: dict[str, set[str]] = {}
-    for token in doc:
-        if token.pos_ != "VERB":
-            continue
-        for child in token.children:
-            words = _words(child.subtree) if child.dep_ == "dobj" else set()
-            if words and child.lower_ not in _PRONOUNS:
-                found.setdefault(token.lemma_.lower(), set()).update(words)
-    return found
-
-
 # Prepositions that tie a named party to an action ("share power with the Islamic State", "imposed
 # sanctions on Russia"); time and place ("in", "at", "during") are left out.
-_PARTY_PREPOSITIONS = {"with", "against", "to", "for", "on", "between", "toward", "towards"}
-
-
-def _name_of(token) -> str:
-    """The name words of the phrase a token ends, lower-cased in order: "the Islamic State" -> "islamic
-    state", "the Freer and Sackler Galleries" -> "freer sackler galleries"."""
-    parts = token.doc[token.left_edge.i : token.i + 1]
-    return " ".join(t.lower_ for t in parts if t.is_alpha and not t.is_stop and _is_name(t))
-
-
-def _parties(verb) -> list:
-    """What a verb is done to or with: its direct object, and the object of a party preposition on the
-    verb or on that object ("share power with the Islamic State"); each may have conjuncts."""
-    direct = [c for c in verb.children if c.dep_ == "dobj"]
-    return [
-        *direct,
-        *(
-            p
-            for head in (verb, *direct)
-            for prep in head.children
-            if prep.dep_ == "prep" and prep.lower_ in _PARTY_PREPOSITIONS
-            for p in prep.children
-            if p.dep_ == "pobj"
-        ),
-    ]
-
-
-def partners(doc) -> dict[str, list[tuple[str, ...]]]:
-    """Verb lemma -> the names it is done to or with (see _parties), one tuple per party with its
-    conjuncts: "imposed sanctions on Russia and Iran" -> impose: [("russia", "iran")]."""
-    found: dict[str, list[tuple[str, ...]]] = {}
-    for verb in _compared_verbs(doc):
-        for party in _parties(verb):
-            # A date ("on Friday") is a proper noun too.
-            names = tuple(
-                _name_of(t)
-                for t in (party, *party.conjuncts)
-                if _is_name(t) and t.ent_type_ in {"", *NAME_TYPES}
-            )
-            if any(names):
-                found.setdefault(verb.lemma_.lower(), []).append(tuple(n for n in names if n))
-    return found
-
-
-def parties(doc) -> dict[str, list[Party]]:
-    """Verb lemma -> every thing it is done to or with, conjuncts apart: "share power with a healthy
-    opposition and the Kurds" -> share: power, opposition (healthy, opposition, kurds), kurds."""
-    found: dict[str, list[Party]] = {}
-    for verb in _compared_verbs(doc):
-        for party in _parties(verb):
-            for token in (party, *party.conjuncts):
-                if token.is_alpha and not token.is_stop and token.lower_ not in _PRONOUNS:
-                    common = token.pos_ == "NOUN" and not token.ent_type_
-                    lemmas = frozenset(_content_lemmas(token.subtree))
-                    found.setdefault(verb.lemma_.lower(), []).append(
-                        Party(token.lower_, token.lemma_.lower(), common, lemmas)
-                    )
-    return found
-
-
-PLACE_TYPES = {"GPE", "LOC", "FAC"}
-# Names held in one place, such as a forum or a summit; people and peoples move, and "NATO in Brussels"
-# and "NATO in Kabul" can both be true, so organisations count only as spaCy tags events as ORG too.
-HELD_TYPES = {"EVENT", "ORG"}
-
-
-_SPEAKING = {"say", "tell", "speak", "announce"}
-_WHERE = {"in", "at", "on", "during", "of"}  # "on the sidelines of the forum in Vladivostok"
-
-
-def places(doc) -> dict[str, set[str]]:
-    """A named event -> the named places the sentence puts it in or at, read from the words that follow
-    it ("the Eastern Economic Forum in Russia's Far East hub of Vladivostok" -> {"eastern economic
-    forum": {"russia", "far east", "vladivostok"}}), since the parser often hangs "in Vladivostok" on
-    another word of the sentence."""
-    found: dict[str, set[str]] = {}
-    for entity in doc.ents:
-        if (
-            entity.label_ not in HELD_TYPES
-            or entity.end >= len(doc)
-            or doc[entity.end].lower_ not in {"in", "at"}
-        ):
-            continue
-        # The place phrase runs to the next preposition other than "of", verb or punctuation ("in Ostrava and
-        # Brno" is two places).
-        end = entity.end + 1
-        while end < len(doc) and not (
-            doc[end].pos_ in {"VERB", "AUX", "PUNCT"} or (doc[end].pos_ == "ADP" and doc[end].lower_ != "of")
-        ):
-            end += 1
-        # Any name there: the tagger calls a city a person now and then ("hub of Vladivostok").
-        where = {
-            _phrase(place)
-            for place in doc.ents
-            if place.label_ in NAME_TYPES and entity.end < place.start and place.end <= end
-        } - {""}
-        if (held := _phrase(entity)) and where:
-            found.setdefault(held, set()).update(where)
-    for verb in doc:
-        actor = _actor(verb) if verb.pos_ == "VERB" and verb.lemma_.lower() in _SPEAKING else None
-        if actor is not None and _is_name(actor):
-            # "Putin told reporters in Moscow" -> {"putin speaking": {"moscow"}}
-            where = {_phrase(place) for place in doc.ents if _spoken_in(verb, place)} - {""}
-            if where:
-                found.setdefault(f"{actor.lower_} speaking", set()).update(where)
-    return found
-
-
-def _spoken_in(verb, place) -> bool:
-    """Whether a named place is where the verb was said: the object of "in" or "at" ("in Moscow", "in
-    Russia's Far East hub of Vladivostok") reached from the verb through such prepositions only ("in a
-    statement on Syria" is no place of speaking). Any name there: the tagger calls a city a person now
-    and then ("hub of Vladivostok")."""
-    root = place.root
-    for _ in range(4):  # up to the place phrase's head: "Russia's Far East hub", "hub of Vladivostok"
-        if root.dep_ in {"poss", "compound"}:
-            root = root.head
-        elif root.dep_ == "pobj" and root.head.lower_ == "of" and root.head.head.dep_ == "pobj":
-            root = root.head.head
-        else:
-            break
-    if place.label_ not in NAME_TYPES or root.dep_ != "pobj" or root.head.lower_ not in {"in", "at"}:
-        return False
-    token = root
-    while token.head.i != token.i:
-        token = token.head
-        if token.i == verb.i:
-            return True
-        # Only prepositional phrases on the way: "Mayor Berg in Brenmoor said so" places the mayor.
-        if token.dep_ not in {"prep", "pobj"} or (token.dep_ == "prep" and token.lower_ not in _WHERE):
-            return False
-    return False
-
-
-def unnamed_compared_verbs(doc) -> set[str]:
-    """Verb lemmas done to or with someone, or somewhere, that a pronoun stands for ("met him", "chose to
-    attend there"): the name may be in another sentence."""
-    return {
-        verb.lemma_.lower()
-        for verb in _compared_verbs(doc)
-        if any(t.lower_ in _PRONOUNS or t.pos_ == "PRON" for p in _parties(verb) for t in (p, *p.conjuncts))
-        or any(c.dep_ == "advmod" and c.lower_ in {"there", "here"} for c in verb.children)
-    }
-
-
-def _head_word(token) -> str | None:
-    """A noun to compare actors by: none for a missing token, a pronoun or a function word."""
-    if token is None or not token.is_alpha or token.is_stop or token.lower_ in _PRONOUNS:
-        return None
-    return token.lower_
-
-
-def actions(doc) -> dict[str, set[tuple[str, str]]]:
-    """Verb lemma -> (who does it, to whom), head words: "the police arrested the protesters" and "the
-    protesters were arrested by the police" both give arrest -> (police, protesters). Any noun, not only
-    names: a claim that turns the action round contradicts its evidence however the actors are described."""
-    found: dict[str, set[tuple[str, str]]] = {}
-    for token in doc:
-        if token.pos_ != "VERB":
-            continue
-        if _agent(token) is not None:
-            # "the protesters were arrested by the police", "the plan (which was) approved by the council"
-            subject = subject_token(token, pronouns=True)
-            if token.dep_ == "relcl" and subject is not None and subject.lower_ in _PRONOUNS:
-                subject = token.head
-            doer, target = _actor(token), subject
-        elif (subject := subject_token(token)) is None or subject.dep_ == "nsubjpass":
-            continue  # no subject, or a passive one with no agent or taken over from another verb
-        else:
-            doer = subject
-            target = next((c for c in token.children if c.dep_ == "dobj"), None)
-        pair = (_head_word(doer), _head_word(target))
-        if all(pair) and pair[0] != pair[1]:
-            found.setdefault(token.lemma_.lower(), set()).add(pair)
-    return found
 
 
 # Title noun -> person (head lemma of the name) -> the words that qualify the title for them: see titles().
 Titles = dict[str, dict[str, frozenset[str]]]
-_QUALIFIER_DEPS = {"amod", "compound", "poss"}  # "Syrian president", "prime minister", "Syria's president"
+_QUALIFIER_DEPS = {
+    "amod",
+    "compound",
+    "poss",
+}  # "Syrian president", "prime minister", "Syria's president"
 
 
 def _qualifiers(title) -> frozenset[str]:
@@ -673,28 +501,6 @@ def described_person(token, known: Titles) -> str | None:
 def _referents(token, known: Titles) -> set[str]:
     """Lemmas a phrase headed by ``token`` may be compared by: its own, and the person a title stands for."""
     return {_head_lemma(token), described_person(token, known)} - {None}
-
-
-def _led_verbs(token) -> list:
-    """The verbs a word leads: "hold" in "wants to hold" and "is ready to hold"."""
-    return [c for c in token.children if c.dep_ == "xcomp" and c.pos_ == "VERB"]
-
-
-def led_actions(doc, known: Titles | None = None) -> dict[str, set[LedAction]]:
-    """Lemma of a word that leads a verb -> what its subject is said to do: "Assad is ready to hold
-    elections and allow an opposition ..." -> ready: hold (election) and allow (opposition)."""
-    found: dict[str, set[LedAction]] = {}
-    for token in doc:
-        led = _led_verbs(token)
-        subjects = frozenset(_referents(subject_token(token), known or {})) if led else None
-        if not subjects:
-            continue
-        for verb in (v for first in led for v in (first, *first.conjuncts)):
-            objects = frozenset(c.lemma_.lower() for c in verb.children if c.dep_ == "dobj")
-            found.setdefault(token.lemma_.lower(), set()).add(
-                LedAction(subjects, verb.lemma_.lower(), objects)
-            )
-    return found
 
 
 @lru_cache(maxsize=1)
@@ -755,7 +561,10 @@ def predicates(doc, known: Titles | None = None) -> list[Predicate]:
 
 
 def _governed_action(token) -> tuple[str, frozenset[str]] | None:
-    verb = next((c for c in token.children if c.dep_ == "xcomp" and c.pos_ in {"VERB", "AUX"}), None)
+    verb = next(
+        (c for c in token.children if c.dep_ == "xcomp" and c.pos_ in {"VERB", "AUX"}),
+        None,
+    )
     if verb is None:
         return None
     objects = {_head_lemma(c) for c in verb.children if c.dep_ == "dobj"} - {None}
@@ -805,93 +614,6 @@ def opposed(
     return pairs
 
 
-def uses_opposite_word(facts: Facts, others: list[Facts]) -> bool:
-    """Whether ``facts`` use a word whose opposite ``others`` use, and not the word itself: with the
-    negation flipped as well, both say the same ("was innocent" / "was not guilty")."""
-    their_lemmas = set().union(*(f.lemmas for f in others))
-    table = opposites()
-    return any(
-        word not in their_lemmas and table[word] & their_lemmas for word in facts.lemmas if word in table
-    )
-
-
-_CLAUSE_DEPS = {"ccomp", "advcl", "relcl", "conj", "acl", "xcomp", "parataxis", "csubj"}
-_CLAUSE_MIN_WORDS = 4
-
-
-def _clause_subject(head):
-    """Who a clause without a subject of its own is about: the noun a relative clause hangs on, or the
-    subject of the clause it continues ("... and allow the opposition", "ready to hold elections")."""
-    if head.dep_ in {"relcl", "acl"}:
-        return head.head
-    if any(c.dep_ in _SUBJECT_DEPS for c in head.children):
-        return None
-    return subject_token(head)
-
-
-def _tidy(tokens: list) -> list:
-    """Without the punctuation and "and" that cutting a clause out leaves behind ("The council, , approved",
-    "... years and .")."""
-    kept: list = []
-    for token in tokens:
-        if not (token.is_punct and (not kept or kept[-1].is_punct)):
-            kept.append(token)
-    while kept and (kept[-1].is_punct or kept[-1].dep_ == "cc"):
-        kept.pop()
-    return kept
-
-
-def _nested_clauses(token, head_ids: set[int]) -> set[int]:
-    """Positions of the words of every clause under ``token`` (not counting a clause it heads)."""
-    return {t.i for d in token.subtree if d.i in head_ids and d.i != token.i for t in d.subtree}
-
-
-def clauses(doc) -> tuple[Clause, ...]:
-    """The parts of a sentence that a shorter claim may restate: each clause with the clauses under it,
-    and each clause on its own, led by its subject when the clause borrows it. A claim that gives one
-    clause of a long sentence ("a quarter of a million people have been killed") is far from the whole
-    sentence in meaning but close to that clause."""
-    heads = [t for t in doc if t.pos_ in {"VERB", "AUX"} and (t.dep_ == "ROOT" or t.dep_ in _CLAUSE_DEPS)]
-    head_ids = {t.i for t in heads}
-    found: dict[str, Clause] = {}
-    sentence_words = sum(not t.is_punct for t in doc)
-    for head in heads:
-        whole = list(head.subtree)
-        inner = _nested_clauses(head, head_ids)
-        subject = _clause_subject(head)
-        if subject is None or subject.i in {t.i for t in whole}:
-            lead = []
-        else:  # the subject's own words, without the clauses that hang on it
-            nested = _nested_clauses(subject, head_ids)
-            lead = [t for t in subject.subtree if t.i not in nested]
-        for body in (whole, [t for t in whole if t.i not in inner]):
-            tokens = _tidy(sorted(lead + body, key=lambda t: t.i))
-            text = "".join(t.text_with_ws for t in tokens).strip()
-            words = sum(t.is_alpha or t.like_num for t in tokens)
-            whole_sentence = sum(not t.is_punct for t in tokens) == sentence_words
-            if words >= _CLAUSE_MIN_WORDS and not whole_sentence and text not in found:
-                found[text] = Clause(text, frozenset(_content_lemmas(tokens)))
-    return tuple(found.values())
-
-
-def negated_phrases(doc) -> list[set[str]]:
-    """Content lemmas under a negation that targets a phrase, not the verb: "not from the regime of X".
-    A "not" after the word it hangs on negates what follows it: in "part of the problem, not the
-    solution" the parser hangs it on "problem", and only "the solution" is denied."""
-    phrases = []
-    for token in doc:
-        if token.dep_ == "neg" and token.head.pos_ not in {"VERB", "AUX"}:
-            head = token.head
-            if head.i < token.i:
-                negated = [t for c in head.children if c.i > token.i for t in c.subtree]
-            else:
-                negated = list(head.subtree)
-            lemmas = {t.lemma_.lower() for t in negated if t.is_alpha and not t.is_stop}
-            if lemmas:
-                phrases.append(lemmas)
-    return phrases
-
-
 def _content_lemmas(tokens) -> set[str]:
     return {t.lemma_.lower() for t in tokens if (t.is_alpha or t.like_num) and not t.is_stop}
 
@@ -906,35 +628,10 @@ def facts_of(doc, known: Titles | None = None) -> Facts:
         names=[
             e.text.lower().removesuffix("'s").removesuffix("’s") for e in doc.ents if e.label_ in NAME_TYPES
         ],
-        negated=sum(t.dep_ == "neg" or t.lower_ in _NEGATIONS for t in doc) % 2 == 1,
-        negated_phrases=negated_phrases(doc),
-        polarity=polarity(doc),
         roles=roles(doc),
-        unnamed_actors=unnamed_actors(doc),
-        speakers=speakers(doc),
-        objects=objects(doc),
-        actions=actions(doc),
-        led_actions=led_actions(doc, known),
-        partners=partners(doc),
-        parties=parties(doc),
-        unnamed_party_verbs=unnamed_compared_verbs(doc),
-        places=places(doc),
         verbs={t.lemma_.lower() for t in doc if t.pos_ == "VERB"},
         predicates=predicates(doc, known),
-        clauses=clauses(doc),
-        letters=letters(doc.text),
     )
-
-
-# A short aside in brackets with no negation in it: "Natalia Moon (pictured) learned", "Wright (centre) is".
-_ASIDE = re.compile(r"\((?![^()]*\b(?:not|no|never|n't)\b)[^()]{1,40}\)", re.IGNORECASE)
-
-
-def letters(text: str) -> str:
-    """Letters and digits only, lower-cased, without short asides in brackets: the same words match
-    whatever their spacing and punctuation ("has n't" and "hasn't", "` sugar bear '" and "'Sugar Bear'"),
-    and a claim copied without a page's "(pictured)" still reads as copied."""
-    return "".join(c for c in _ASIDE.sub(" ", text).lower() if c.isalnum())
 
 
 def same_word(a: str, b: str) -> bool:
@@ -968,11 +665,6 @@ def facts_for(texts: list[str]) -> list[Facts]:
 
 
 _DOTTED = re.compile(r"\b(?:\w\.){2,}")  # "U.S.", "U.N.": also one word, as a claim may write it ("US")
-
-
-def lower_case_words(text: str) -> set[str]:
-    """Words the text writes in lower case: common words, whatever a parse of lower-cased text calls them."""
-    return set(re.findall(r"\b[a-z]+\b", text))
 
 
 def all_words(texts: list[str]) -> set[str]:

@@ -15,7 +15,7 @@ def claim(similarity: float, **counts: float) -> list[float]:
     """A claim's signal vector: similarity, coverages and the checker's entailment at ``similarity``,
     counts given."""
     values = {name: 0.0 for name in FEATURES}
-    values.update(similarity=similarity, window_coverage=similarity, source_coverage=similarity)
+    values.update(similarity=similarity, window_coverage=similarity)
     values["entailment"] = similarity
     values.update(counts)
     return [values[name] for name in FEATURES]

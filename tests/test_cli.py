@@ -94,7 +94,7 @@ def test_abstractive_mode_runs_offline_and_flags_what_it_invents(tmp_path, monke
     report = json.loads(out.read_text(encoding="utf-8"))
     assert report["summary_origin"] == "abstractive" and report["claims"]
     for claim in report["claims"]:
-        coverage = max(s["signals"]["source_coverage"] for s in claim["support"])
+        coverage = max(s["signals"]["window_coverage"] for s in claim["support"])
         if coverage < 0.6:
             assert claim["label"] != "supported", claim
         assert 0.0 <= claim["score"] <= 1.0 and claim["reasons"] or claim["label"] == "supported"
