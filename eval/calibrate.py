@@ -28,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 import factaid
-from factaid import models
+from factaid import models, verify
 from factaid.verify import FEATURES, label_of, support_scale
 
 from . import metrics, probes
@@ -374,6 +374,24 @@ def ablation(
     return rows
 
 
+def contradiction_bars(bags, groups: list[str], probe_rows: list[dict], bars: list[float]) -> list[dict]:
+    """Held-out figures (3 fold shuffles) with the checker's contradiction vetoing support at each bar."""
+    rows, shipped_bar = [], verify.CONTRADICTS
+    try:
+        for bar in bars:
+            verify.CONTRADICTS = bar
+            row: dict = {"contradiction vetoes at": bar}
+            for file, v in repeated_cross_validation(bags, groups, 3).items():
+                row[f"{file} AUC / shipped"] = f"{v['auc'][0]:.3f} / {v['shipped_balanced_accuracy'][0]:.3f}"
+            if probe_rows:
+                model, threshold = fit_with_threshold(bags, groups)
+                row.update(probe_figures(model, threshold, probe_rows))
+            rows.append(row)
+    finally:
+        verify.CONTRADICTS = shipped_bar
+    return rows
+
+
 def fit_with_threshold(bags, groups: list[str]):
     model = _fit(bags)
     labels = np.array([b[0] for b in bags])
@@ -395,6 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", action="store_true", help="print how often each signal fires per file")
     parser.add_argument("--drop", nargs="*", default=[], choices=FEATURES, help="signals to fit without")
     parser.add_argument("--ablate", action="store_true", help="print held-out figures without each signal")
+    parser.add_argument(
+        "--contradiction-bars",
+        type=float,
+        nargs="*",
+        default=[],
+        help="print held-out figures with the checker's contradiction vetoing at each of these bars",
+    )
     parser.add_argument(
         "--repeats",
         type=int,
@@ -446,6 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     scores = _summary_scores(model, bags, SUMMARY_AGGREGATE)
     if probe_rows:
         print(f"{args.probes.name}: {json.dumps(probe_figures(model, threshold, probe_rows, dropped))}")
+    if args.contradiction_bars:
+        print(metrics.markdown_table(contradiction_bars(bags, groups, probe_rows, args.contradiction_bars)))
     if args.ablate:
         print(metrics.markdown_table(ablation(bags, groups, probe_rows, dropped, args.repeats)))
     calibration = {
