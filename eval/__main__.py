@@ -1,9 +1,9 @@
-"""Command line: ``python -m eval TASK --data FILE [--out DIR] [--limit N] [--workers N] [--tune FILE]``."""
+"""Command line: ``python -m eval TASK --data FILE [--out DIR] [--limit N] [--workers N] [--ray [ADDRESS]]
+[--tune FILE]``."""
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
@@ -12,8 +12,8 @@ from functools import partial
 from pathlib import Path
 from types import ModuleType
 
-import factaid
-from factaid.errors import FactaidError
+from factaid.errors import FactaidError, InputError
+from factaid.rows import code_fingerprint, ray_address, require_ray
 
 from . import consistency, evidence, metrics, probes, reports, summary
 from .runner import run_rows
@@ -39,7 +39,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, help="run folder (default: eval/runs/<task>-<data stem>)")
     parser.add_argument("--limit", type=int, help="take only the first N rows")
-    parser.add_argument("--workers", type=int, default=1, help="processes to spread rows over")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="processes (with --ray: Ray actors) to spread rows over (default 1; with --ray, one per CPU)",
+    )
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="score rows on Ray actors: alone, a Ray started here; auto, ray://HOST:PORT or HOST:PORT, a "
+        'running cluster (pip install "factaid[ray]")',
+    )
     parser.add_argument(
         "--tune", type=Path, help="a validation file of the same schema to choose the threshold on"
     )
@@ -56,28 +68,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-verify", action="store_true", help="evidence task: retrieval only, no verdicts")
     args = parser.parse_args(argv)
     args.modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    if args.ray is not None:
+        try:
+            ray_address(args.ray)
+        except InputError as err:
+            parser.error(str(err))
     if unknown := set(args.modes) - set(summary.MODES):
         parser.error(f"unknown --modes {sorted(unknown)}; choose from {', '.join(summary.MODES)}")
-    if args.limit is not None and args.limit < 1 or args.workers < 1:
+    if args.limit is not None and args.limit < 1 or args.workers is not None and args.workers < 1:
         parser.error("--limit and --workers must be positive")
     if not args.data.exists():
         parser.error(f"--data {args.data}: no such file or folder")
     args.out = (args.out or RUNS / f"{args.task}-{args.data.stem}").resolve()
     return args
-
-
-# Front ends that never change a score: editing them does not make earlier rows stale.
-_NOT_SCORING = frozenset({"ui.py", "ui_render.py", "cli.py", "__main__.py"})
-
-
-def factaid_fingerprint() -> str:
-    """A hash of factaid's scoring code and calibration, so rows of two factaid versions never mix."""
-    package = Path(factaid.__file__).resolve().parent
-    digest = hashlib.blake2b(digest_size=8)
-    for path in sorted([*package.glob("*.py"), *package.glob("*.json")]):
-        if path.name not in _NOT_SCORING:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def scoring_options(args: argparse.Namespace) -> dict:
@@ -87,10 +90,11 @@ def scoring_options(args: argparse.Namespace) -> dict:
         "verify": not args.no_verify,
         "modes": list(args.modes),
         "sentences": args.sentences,
-        "factaid": factaid_fingerprint(),
+        "factaid": code_fingerprint(),
     }
     if args.task == "check":
         options["out"] = str(args.out)
+        options["rows"] = "reports inline"  # rows.jsonl holds each report; earlier runs' rows did not
     return options
 
 
@@ -110,13 +114,15 @@ def check_resumable(out: Path, options: dict) -> None:
 def run(args: argparse.Namespace) -> dict:
     task = TASKS[args.task]
     started = time.perf_counter()
+    if args.ray is not None:
+        require_ray()  # before any row is read
     rows = task.load_rows(args.data, args.limit)  # both files are validated before any scoring
     tune_rows = task.load_rows(args.tune, None) if args.tune is not None else None
     options = scoring_options(args)
     check_resumable(args.out, options)
     scorer = partial(task.score_row, options=options)
     warm_up = partial(task.warm_up, options)
-    common = {"workers": args.workers, "warm_up": warm_up}
+    common = {"workers": args.workers, "warm_up": warm_up, "ray": args.ray}
     results = run_rows(rows, scorer, args.out / "rows.jsonl", desc=args.task, **common)
     tune_results = None
     if tune_rows is not None:
@@ -125,7 +131,7 @@ def run(args: argparse.Namespace) -> dict:
     found = task.report(results, tune_results, args)
     tune = str(args.tune) if args.tune else None
     found = {"task": args.task, "data": str(args.data), "tune": tune, "factaid": options["factaid"], **found}
-    write_outputs(args.out, found, time.perf_counter() - started, args.workers)
+    write_outputs(args.out, found, time.perf_counter() - started, args.workers, args.ray)
     return found
 
 
@@ -139,11 +145,14 @@ def to_markdown(found: dict) -> str:
     return "\n".join(parts) + "\n"
 
 
-def write_outputs(out: Path, found: dict, seconds: float, workers: int) -> None:
+def write_outputs(
+    out: Path, found: dict, seconds: float, workers: int | None, ray: str | None = None
+) -> None:
     (out / "metrics.json").write_text(json.dumps(found, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     markdown = to_markdown(found)
     (out / "metrics.md").write_text(markdown, encoding="utf-8")
-    timing = {"seconds": round(seconds, 1), "rows": found["rows"], "workers": workers, "at": time.time()}
+    timing = {"seconds": round(seconds, 1), "rows": found["rows"], "workers": workers, "ray": ray}
+    timing["at"] = time.time()
     with open(out / "timing.jsonl", "a", encoding="utf-8") as log_file:  # timings vary; metrics do not
         log_file.write(json.dumps(timing) + "\n")
     print(markdown)

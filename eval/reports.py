@@ -2,15 +2,20 @@
 
 Input: a folder of .txt/.md/.html files (one document each, read by factaid's ingest), or a JSONL file
 whose rows carry ``document`` text and optionally a ``summary`` to check instead of writing one.
+
+Each row is checked as ``factaid batch`` checks a line (factaid.batch.check_row) and its report kept in
+``rows.jsonl``; this process writes the report files, so Ray actors on other machines write nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections import Counter
 from pathlib import Path
 
+from factaid import batch
 from factaid.errors import InputError
 from factaid.types import LABELS
 
@@ -33,7 +38,7 @@ def load_rows(path: Path, limit: int | None) -> list[dict]:
 
 
 def warm_up(options: dict) -> None:
-    common.embedder()
+    batch.warm_up()
 
 
 def report_path(out: Path, row_id: str) -> Path:
@@ -45,25 +50,35 @@ def report_path(out: Path, row_id: str) -> Path:
 
 
 def score_row(row: dict, options: dict) -> dict:
-    import factaid
-
     document = row["path"] if "path" in row else common.text_source(row["document"], row["id"])
-    report = factaid.check([document], summary=row.get("summary"))
-    path = report_path(Path(options["out"]), row["id"])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(factaid.render(report, "json"), encoding="utf-8")
-    labels = Counter(claim.label for claim in report.claims)
+    return {"report": batch.check_row({"documents": [document], "summary": row.get("summary")})}
+
+
+def counts(report: dict) -> dict:
+    """A report's claims by label, its conflicts and warnings: one line of the table."""
+    labels = Counter(claim["label"] for claim in report["claims"])
     return {
-        "report": str(path.relative_to(options["out"])),
-        "claims": len(report.claims),
+        "claims": len(report["claims"]),
         **{label: labels[label] for label in LABELS},
-        "conflicts": len(report.conflicts),
-        "warnings": len(report.warnings),
+        "conflicts": len(report["conflicts"]),
+        "warnings": len(report["warnings"]),
     }
 
 
+def write_report(out: Path, row_id: str, report: dict) -> Path:
+    """The report as ``factaid check --format json`` writes it, in DIR/reports/."""
+    path = report_path(out, row_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    return path
+
+
 def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
-    ok = [r for r in results if "error" not in r]
+    ok = []
+    for result in results:
+        if "report" in result:
+            write_report(args.out, result["id"], result["report"])
+            ok.append(counts(result["report"]))
     table = [
         {
             "documents": len(results),

@@ -41,6 +41,29 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--nli", help="optional NLI / claim-check classifier: hub id or path")
     check.add_argument("--allow-private-urls", action="store_true", help="allow loopback/private addresses")
 
+    batch = commands.add_parser(
+        "batch",
+        help="check every line of a JSONL file, one JSON report per output line (resumable)",
+        description='One check per INPUT line ({"id", "documents": [...], "summary": optional}), one '
+        'JSON report per OUTPUT line ({"id", ...report} or {"id", "error"}); a rerun skips the ids '
+        "already in OUTPUT.",
+    )
+    batch.add_argument("input", type=Path, metavar="INPUT.jsonl", help="one check per line")
+    batch.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT.jsonl")
+    batch.add_argument(
+        "--workers",
+        type=int,
+        help="processes (with --ray: Ray actors) to spread lines over (default 1; with --ray, one per CPU)",
+    )
+    batch.add_argument(
+        "--ray",
+        nargs="?",
+        const="local",
+        metavar="ADDRESS",
+        help="check lines on Ray actors: alone, a Ray started here; auto, ray://HOST:PORT or HOST:PORT, a "
+        'running cluster (pip install "factaid[ray]")',
+    )
+
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--host", help="address to listen on (default $GRADIO_SERVER_NAME, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default $GRADIO_SERVER_PORT, else 7860)")
@@ -98,6 +121,21 @@ def _check(args: argparse.Namespace) -> None:
         sys.stdout.write(text)
 
 
+def _batch(args: argparse.Namespace) -> None:
+    from . import batch, rows
+
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers must be at least 1")
+    if args.ray is not None:
+        rows.ray_address(args.ray)
+        rows.require_ray()
+    done = batch.run(args.input, args.output, workers=args.workers, ray=args.ray)
+    print(
+        f"factaid: {done['lines']} lines done, {done['errors']} with an error, in {args.output}",
+        file=sys.stderr,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -106,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
             from .ui import main as serve
 
             serve(args.host, args.port)
+        elif args.command == "batch":
+            _batch(args)
         else:
             _check(args)
     except FactaidError as err:
