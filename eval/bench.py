@@ -3,10 +3,12 @@
 Steps: cold CLI runs (a subprocess each; peak memory from ``os.wait4``), an import check of extractive
 mode (``python -X importtime``), warm checks in this process on the same and on new documents, the
 verifier's throughput on a consistency file, the embedder's overhead over its bare model, how a warm
-check grows with documents and claims, and the app's throughput and latency for simultaneous users
-(eval/load.py). factaid caches embeddings and spaCy parses by content, so "new documents" are variants
-of the examples in which *every* sentence differs (a marker word is put at the start of each), not just
-the first word: otherwise all but one sentence would hit the caches.
+check grows with documents and claims, the app's throughput and latency for simultaneous users
+(eval/load.py), and the rows per second of ``python -m eval consistency`` with 1 and 2 local processes
+(``--workers``) beside 1 and 2 Ray actors (``--ray``). factaid caches embeddings and spaCy parses by
+content, so "new documents" are variants of the examples in which *every* sentence differs (a marker
+word is put at the start of each), not just the first word: otherwise all but one sentence would hit
+the caches. ``--steps`` runs some of the steps only (``--steps rows``: the rows per second alone).
 
 The machine may be shared: the load average is recorded at the start and the end of the run.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import math
 import os
@@ -37,6 +40,14 @@ OUT = REPO / "eval" / "runs" / "bench"
 DATA = SHARED / "data" / "frank_valid.jsonl"
 DOC_COUNTS = (1, 2, 5, 20)
 CLAIM_COUNTS = (3, 10, 30)
+STEPS = ("cold", "imports", "warm", "verifier", "embedder", "growth", "load", "rows")
+# How `python -m eval` spreads rows: (name, extra arguments), each run from a fresh process.
+ROW_RUNS = (
+    ("--workers 1", ["--workers", "1"]),
+    ("--workers 2", ["--workers", "2"]),
+    ("--ray --workers 1", ["--ray", "--workers", "1"]),
+    ("--ray --workers 2", ["--ray", "--workers", "2"]),
+)
 # Modules extractive mode has no use for: the web UI, the LLM's GGUF reader, HTML/eval extras, and
 # sentence-transformers with scikit-learn (the bundled embedder is read without them, models.py).
 UNUSED_IN_EXTRACTIVE = (
@@ -165,6 +176,13 @@ def _show(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
     return ", ".join(_show(v) for v in value) if isinstance(value, list) else str(value)
+
+
+def row_rates(rows: int, first_row_s: float, last_row_s: float) -> dict:
+    """Rows per second of a run: over the whole run (Ray's start and model loading included), and after
+    its first row was written (the steady rate, which a long batch approaches)."""
+    steady = (rows - 1) / (last_row_s - first_row_s) if rows > 1 and last_row_s > first_row_s else None
+    return {"rows_per_s": rows / last_row_s, "rows_per_s_after_first": steady}
 
 
 # ----------------------------------------------------------------------------- cold runs
@@ -389,6 +407,74 @@ def growth(texts: list[str], first: int) -> dict:
     }
 
 
+def differing(one: dict[str, object], other: dict[str, object]) -> int:
+    """How many ids two runs gave different results (an id only one run has counts)."""
+    return sum(
+        key not in one or key not in other or one[key] != other[key] for key in one.keys() | other.keys()
+    )
+
+
+def _complete_lines(path: Path) -> int:
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def timed_rows(arguments: list[str], rows_file: Path, rows: int) -> dict:
+    """One ``python -m eval`` run in a new process: when its first and last row reached ``rows_file``
+    (polled every 20 ms), and when the process ended."""
+    started = time.perf_counter()
+    first = last = None
+    with tempfile.TemporaryFile() as errors:
+        command = [sys.executable, "-m", "eval", *arguments]
+        process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=errors)
+        while process.poll() is None:
+            written, now = _complete_lines(rows_file), time.perf_counter() - started
+            first = now if first is None and written else first
+            last = now if last is None and written >= rows else last
+            time.sleep(0.02)
+        ended = time.perf_counter() - started
+        errors.seek(0)
+        stderr = errors.read().decode("utf-8", "replace")
+    if process.returncode != 0 or _complete_lines(rows_file) < rows:
+        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}): {stderr[-500:]}")
+    first, last = first or ended, last or ended  # rows written in the last 20 ms
+    return {"first_row_s": first, "last_row_s": last, "process_s": ended, **row_rates(rows, first, last)}
+
+
+def row_throughput(path: Path, rows: int) -> dict:
+    """``python -m eval consistency`` on the first ``rows`` rows of ``path``, spread each way of ROW_RUNS
+    (Ray's runs left out when Ray is not installed), and how many rows' scores two ways differ on."""
+    import importlib.util
+
+    found: dict = {"rows": rows}
+    scores: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "rows.jsonl"
+        with open(path, encoding="utf-8") as lines:
+            data.write_text("".join(itertools.islice(lines, rows)), encoding="utf-8")
+        for name, extra in ROW_RUNS:
+            if "--ray" in extra and importlib.util.find_spec("ray") is None:
+                found[name] = 'not measured: pip install "factaid[ray]"'
+                continue
+            out = Path(folder) / name.replace(" ", "").replace("-", "_")
+            arguments = ["consistency", "--data", str(data), "--out", str(out), *extra]
+            found[name] = timed_rows(arguments, out / "rows.jsonl", rows)
+            lines = (out / "rows.jsonl").read_text(encoding="utf-8").splitlines()
+            scores[name] = {r["id"]: r.get("claim_scores") for r in map(json.loads, lines)}
+    # Ray against processes with as many threads each; then one thread against two, which moves the
+    # checker's bfloat16 probabilities where the CPU has bfloat16 (models.native_bfloat16).
+    for one, other in (
+        (ROW_RUNS[2][0], ROW_RUNS[0][0]),
+        (ROW_RUNS[3][0], ROW_RUNS[1][0]),
+        (ROW_RUNS[1][0], ROW_RUNS[0][0]),
+    ):
+        if one in scores and other in scores:
+            found[f"rows differing, {one} vs {other}"] = differing(scores[one], scores[other])
+    return found
+
+
 # ----------------------------------------------------------------------------- entry point
 
 
@@ -402,7 +488,8 @@ def run(args: argparse.Namespace) -> dict:
     modes = ("extractive",) if args.skip_abstractive else ("extractive", "abstractive")
     figures: dict = {"llm_cache": "present" if _llm_cached() else "absent: built by the first run, not timed"}
     steps = [f"cold {m}" for m in modes] + ["imports"] + [f"warm {m}" for m in modes]
-    steps += ["verifier", "embedder", "growth", "load"]
+    steps += ["verifier", "embedder", "growth", "load", "rows"]
+    steps = [step for step in steps if step.split()[0] in args.steps]
     for step in tqdm(steps, desc="bench", unit="step", file=sys.stderr):
         if step.startswith("cold"):
             mode = step.split()[1]
@@ -420,6 +507,8 @@ def run(args: argparse.Namespace) -> dict:
             figures[step] = embedder_overhead(texts, 200)
         elif step == "growth":
             figures[step] = growth(texts, 300)
+        elif step == "rows":
+            figures[step] = row_throughput(args.data, args.batch_rows)
         else:
             with tempfile.TemporaryDirectory() as downloads:
                 figures[step] = load.load_figures(args.users, Path(downloads))
@@ -442,16 +531,20 @@ def _llm_cached() -> bool:
 
 
 def _measured(figures: dict) -> dict:
-    warm_x = figures["warm extractive"]
-    found = {
-        "warm_extractive_s": warm_x["new_documents_s"],
-        "cold_extractive_s": figures["cold extractive"]["seconds_median"],
-        "verifier_claims_per_s": figures["verifier"]["claims_per_s"],
-        "overhead_ratio": warm_x["new_documents_s"] / warm_x["new_documents_model_s"],
-        "doc_growth_slope": figures["growth"]["doc_growth_slope"],
-        "claim_growth_slope": figures["growth"]["claim_growth_slope"],
-        "peak_rss_extractive_mb": figures["cold extractive"]["peak_rss_mb"],
-    }
+    """The figures the targets name, from the steps that ran."""
+    found = {}
+    if "warm extractive" in figures:
+        warm_x = figures["warm extractive"]
+        found["warm_extractive_s"] = warm_x["new_documents_s"]
+        found["overhead_ratio"] = warm_x["new_documents_s"] / warm_x["new_documents_model_s"]
+    if "cold extractive" in figures:
+        found["cold_extractive_s"] = figures["cold extractive"]["seconds_median"]
+        found["peak_rss_extractive_mb"] = figures["cold extractive"]["peak_rss_mb"]
+    if "verifier" in figures:
+        found["verifier_claims_per_s"] = figures["verifier"]["claims_per_s"]
+    if "growth" in figures:
+        found["doc_growth_slope"] = figures["growth"]["doc_growth_slope"]
+        found["claim_growth_slope"] = figures["growth"]["claim_growth_slope"]
     if "warm abstractive" in figures:
         # The LLM's output is not cached and its length depends on the text (the variants' marker words
         # changed it), so the slower of the two is the honest figure.
@@ -468,9 +561,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3, help="runs per extractive figure (median)")
     parser.add_argument("--skip-abstractive", action="store_true", help="leave out the LLM mode")
     parser.add_argument("--users", type=int, default=load.USERS, help="simultaneous users of the app")
+    parser.add_argument(
+        "--batch-rows", type=int, default=40, help="rows of --data for the rows step (--workers, --ray)"
+    )
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help=f"comma-separated steps to run (default all: {','.join(STEPS)})",
+    )
     args = parser.parse_args(argv)
-    if args.rows < 1 or args.repeats < 1 or args.users < 2:
-        parser.error("--rows and --repeats must be positive, --users at least 2")
+    args.steps = tuple(step.strip() for step in args.steps.split(",") if step.strip())
+    if unknown := sorted(set(args.steps) - set(STEPS)):
+        parser.error(f"unknown --steps {unknown}; choose from {', '.join(STEPS)}")
+    if args.rows < 1 or args.repeats < 1 or args.users < 2 or args.batch_rows < 2:
+        parser.error("--rows and --repeats must be positive, --users and --batch-rows at least 2")
     if not args.data.is_file():
         parser.error(f"--data {args.data}: no such file")
     return args

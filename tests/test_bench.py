@@ -92,3 +92,25 @@ def test_markdown_shows_load_targets_and_nested_figures():
     assert "| warm extractive / calls / embedder | 123 |" in table
     assert "| warm extractive / same_documents_s | 0.16 |" in table
     assert "not measured" in table
+
+
+def test_row_rates_over_the_whole_run_and_after_the_first_row():
+    rates = bench.row_rates(rows=11, first_row_s=6.0, last_row_s=11.0)
+    assert rates == {"rows_per_s": 1.0, "rows_per_s_after_first": 2.0}
+    assert bench.row_rates(rows=1, first_row_s=3.0, last_row_s=3.0)["rows_per_s_after_first"] is None
+
+
+def test_differing_counts_ids_whose_results_differ_or_that_one_run_lacks():
+    assert bench.differing({"a": [0.5], "b": [0.25]}, {"a": [0.5], "b": [0.25]}) == 0
+    assert bench.differing({"a": [0.5], "b": [0.25]}, {"a": [0.5], "b": [0.3], "c": None}) == 2
+
+
+def test_steps_choose_what_runs_and_targets_of_steps_not_run_are_not_measured():
+    args = bench.parse_args(["--steps", "rows, warm", "--data", str(Path(bench.__file__))])
+    assert args.steps == ("rows", "warm")
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--steps", "rows,nap", "--data", str(Path(bench.__file__))])
+    warm = {"new_documents_s": 1.2, "new_documents_model_s": 1.0, "same_documents_s": 0.3}
+    measured = bench._measured({"warm extractive": warm, "rows": {"rows": 40}})
+    assert measured == {"warm_extractive_s": 1.2, "overhead_ratio": pytest.approx(1.2)}
+    assert [row["met"] for row in bench.verdicts(measured)].count(None) == len(bench.TARGETS) - 2
