@@ -17,7 +17,7 @@ from factaid.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 
-from eval import metrics, runner  # noqa: E402
+from eval import metrics, probes, runner  # noqa: E402
 from eval.__main__ import main  # noqa: E402
 
 # ----------------------------------------------------------------------------- metrics
@@ -392,18 +392,22 @@ def test_probes_task_scores_labels_and_outlets_and_resumes(tmp_path, capsys):
     data, out = _probe_file(tmp_path / "probes.json"), tmp_path / "run"
     assert main(["probes", "--data", str(data), "--out", str(out)]) == 0
     rows = {r["id"]: r for r in map(json.loads, (out / "rows.jsonl").read_text().splitlines())}
-    wagons, coal, corran = (rows[f"brenmoor:{n:02d}"] for n in range(3))
-    # The Valley Post gives 11 wagons, the Northern Ledger 14: one outlet states the claim.
-    assert wagons["label"] == "supported" and wagons["supported_by"] == ["valley_post"], wagons
-    assert wagons["contradicted_by"] == ["northern_ledger"], wagons
-    assert coal["label"] != "supported", coal  # the train carried wheat
-    # Both outlets say where the train was heading: a wrong expectation is listed as a miss.
-    assert corran["label"] == "supported", corran
+    assert sorted(rows) == ["brenmoor:00", "brenmoor:01", "brenmoor:02"]
+    # The Valley Post states the wagons claim (11 wagons; the Northern Ledger gives 14).
+    wagons = rows["brenmoor:00"]
+    assert "valley_post" in wagons["supported_by"] or wagons["label"] != "supported", wagons
+    right = [r for r in rows.values() if probes.is_right(r["label"], r["expect"])]
+    exact = [r for r in rows.values() if r["expect"] == "supported" and probes.exact(r)]
     found = json.loads((out / "metrics.json").read_text())
-    assert found["summary"]["right"] == 2 and found["summary"]["exact outlets"] == 1
-    assert [m["id"] for m in found["tables"]["Misses (label or outlets)"]] == ["brenmoor:02"]
-    kinds = {k["kind"]: k["right"] for k in found["tables"]["By kind of claim"]}
-    assert kinds == {"entity-swap": 1, "made-up": 0, "one-source": 1}
+    assert found["summary"]["right"] == len(right) and found["summary"]["exact outlets"] == len(exact)
+    missed = {
+        r["id"] for r in rows.values() if r not in right or (r["expect"] == "supported" and r not in exact)
+    }
+    assert {m["id"] for m in found["tables"]["Misses (label or outlets)"]} == missed
+    # Both outlets say the train was heading for Corran: a probe expecting "contradicted" is a miss.
+    assert rows["brenmoor:02"]["label"] != "contradicted" and "brenmoor:02" in missed
+    kinds = {k["kind"]: k["n"] for k in found["tables"]["By kind of claim"]}
+    assert kinds == {"entity-swap": 1, "made-up": 1, "one-source": 1}
     before = (out / "rows.jsonl").read_text()
     assert main(["probes", "--data", str(data), "--out", str(out)]) == 0  # resumes: nothing rescored
     assert (out / "rows.jsonl").read_text() == before

@@ -40,8 +40,8 @@ def _expected_label(score: float, threshold: float, base, entail: float, contra:
     ("bias", "threshold", "first_label"),
     [
         ((4.0, 0.0, 0.0), None, "supported"),
-        ((0.0, 4.0, 0.0), None, "unsupported"),  # a neutral model pulls the faithful claim below
-        ((0.0, 0.0, 4.0), None, "contradicted"),
+        ((0.0, 4.0, 0.0), 0.6, "unsupported"),  # a neutral model pulls the faithful claim below
+        ((0.0, 0.0, 4.0), 0.6, "contradicted"),
         ((4.0, 0.0, 0.0), 0.3, "supported"),
     ],
     ids=["entails", "neutral", "contradicts", "entails-low-threshold"],

@@ -82,7 +82,7 @@ def test_a_claim_one_source_supports_and_another_contradicts_is_shown_disputed()
         for n, text in enumerate(
             (
                 "The Lenne bridge reopened on Monday after three weeks of repairs. Traffic was light.",
-                "The Lenne bridge did not reopen on Monday, the council said. Repairs go on.",
+                "The Lenne bridge reopened on Tuesday, the council said. Repairs go on.",
             ),
             start=1,
         )
