@@ -180,6 +180,28 @@ def ray_address(value: str) -> str:
     return value
 
 
+def host_port(address: str) -> tuple[str, int] | None:
+    """The head's host and port in a HOST:PORT or ray://HOST:PORT address (None for local and auto)."""
+    found = re.fullmatch(r"(?:ray://)?([^\s/:]+):(\d+)", address)
+    return (found[1], int(found[2])) if found else None
+
+
+def check_reachable(address: str, seconds: float = 10.0) -> None:
+    """Refuse an address where nothing listens, which Ray would wait on for minutes."""
+    import socket
+
+    where = host_port(address)
+    if where is None:
+        return
+    try:
+        socket.create_connection(where, timeout=seconds).close()
+    except OSError as err:
+        raise FactaidError(
+            f"--ray {address}: nothing answers there ({err}); start Ray on the head (ray start --head) or "
+            "check the address"
+        ) from err
+
+
 def require_ray() -> ModuleType:
     """The ray module, or one clear error saying how to install it."""
     try:
@@ -253,6 +275,7 @@ def _ray_results(
     ray = require_ray()
     started_here = not ray.is_initialized()
     if started_here:
+        check_reachable(address)
         try:
             _start_ray(ray, address, ray_env)
         except (ConnectionError, RuntimeError, ValueError) as err:

@@ -6,6 +6,7 @@ reading input lines (bad lines become rows that carry their error), the loop's f
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -99,6 +100,8 @@ def test_ray_addresses_and_how_many_actors_with_how_many_threads():
     for wrong in ("in.jsonl", "ray://head", "http://head:8265", "head:port"):
         with pytest.raises(InputError, match="expected auto, ray://HOST:PORT or HOST:PORT"):
             rows.ray_address(wrong)
+    assert rows.host_port("ray://head.example.org:10001") == ("head.example.org", 10001)
+    assert rows.host_port("10.0.0.5:6379") == ("10.0.0.5", 6379) and rows.host_port("auto") is None
     assert rows.actor_plan([2.0], None) == (2, 1)  # one actor per CPU, one thread each
     assert rows.actor_plan([2.0], 1) == (1, 2)  # as --workers 1: every core for the one worker
     assert rows.actor_plan([8.0, 4.0], 3) == (3, 4)
@@ -128,6 +131,18 @@ def test_without_ray_installed_ray_ends_with_one_line_saying_how_to_install_it(t
     assert capsys.readouterr().err.splitlines()[-1] == (
         'error: --ray needs Ray, an optional extra: pip install "factaid[ray]"'
     )
+
+
+def test_an_address_where_nothing_listens_is_refused_at_once(tmp_path, capsys):
+    with socket.socket() as probe:  # a port just freed: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    source = tmp_path / "in.jsonl"
+    source.write_text(batch_lines()[0] + "\n")
+    output = tmp_path / "out.jsonl"
+    assert cli.main(["batch", str(source), "-o", str(output), "--ray", f"ray://127.0.0.1:{port}"]) == 2
+    assert f"--ray ray://127.0.0.1:{port}: nothing answers there" in capsys.readouterr().err
+    assert not output.exists() or not output.read_text()  # no line written
 
 
 def test_batch_refuses_a_missing_input_and_writing_over_it(tmp_path, capsys):

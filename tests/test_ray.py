@@ -7,6 +7,9 @@ is reported in its output line while the batch goes on. Every comparison is agai
 this same run, never against stored scores, and with one torch thread, as each of the two actors runs:
 where the CPU multiplies bfloat16 matrices (models.native_bfloat16) the checker's probabilities move in
 the third decimal with the thread count, whoever runs the row.
+
+The cluster requires a token of its own (Ray's token authentication, RAY_AUTH_MODE=token), given to the
+drivers, which run as commands in their own processes, as a user runs them.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -26,12 +30,14 @@ from pathlib import Path
 
 import pytest
 
-ray = pytest.importorskip("ray")
+pytest.importorskip("ray")  # the extra factaid[ray]; CI installs it (setup.sh)
 
 from test_batch import batch_lines, read_output  # noqa: E402
 
 from eval.__main__ import main as eval_main  # noqa: E402
 from factaid import cli  # noqa: E402
+
+FACTAID = Path(sys.executable).with_name("factaid")
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 10
@@ -79,13 +85,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[dict]:
-    """A one-node Ray cluster on 127.0.0.1 with 2 CPUs: its address, its Ray Client address, and the pid
-    of the `ray start` that owns its processes."""
+    """A one-node Ray cluster on 127.0.0.1 with 2 CPUs and a token: its address, its Ray Client address,
+    the environment a driver needs (the token), and the pid of the `ray start` that owns its processes."""
     if not Path("/proc/self/stat").exists():
         pytest.skip("finds Ray's worker processes through /proc")
     temp = tempfile.mkdtemp(prefix="ray")  # short: Ray's socket paths must fit in 107 characters
     port, client_port = _free_port(), _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+    token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0", **token}
     command = [
         str(Path(sys.executable).with_name("ray")), "start", "--head", "--block",
         "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2", "--include-dashboard=false",
@@ -103,7 +110,12 @@ def cluster() -> Iterator[dict]:
             if "Ray runtime started" in line or time.monotonic() - started > 120:
                 break
         assert head.poll() is None and "Ray runtime started" in "".join(output), "".join(output)[-3000:]
-        yield {"address": f"127.0.0.1:{port}", "client": f"ray://127.0.0.1:{client_port}", "head": head.pid}
+        yield {
+            "address": f"127.0.0.1:{port}",
+            "client": f"ray://127.0.0.1:{client_port}",
+            "env": {**os.environ, "PYTHONPATH": str(ROOT), **token},
+            "head": head.pid,
+        }
     finally:
         processes = _descendants(head.pid)
         head.terminate()  # `ray start --block` stops what it started
@@ -178,12 +190,18 @@ def reference(tmp_path_factory) -> dict:
     return {"data": data, "rows": _results(out), "tables": metrics["tables"]}
 
 
+def _run(command: list, cluster: dict) -> str:
+    """Run a driver command against the cluster; its stderr."""
+    done = subprocess.run(command, cwd=ROOT, env=cluster["env"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stderr
+
+
 def test_ray_gives_the_rows_and_scores_of_one_process(cluster, reference, tmp_path):
     out = tmp_path / "run"
     arguments = ["consistency", "--data", str(reference["data"]), "--out", str(out)]
     # Through Ray Client, as from outside a cluster: the eval package travels to the actors.
-    assert eval_main([*arguments, "--ray", cluster["client"], "--workers", "2"]) == 0
-    assert not ray.is_initialized()  # the driver let go of the cluster
+    _run([sys.executable, "-m", "eval", *arguments, "--ray", cluster["client"], "--workers", "2"], cluster)
     rows = _results(out)
     assert sorted(rows) == [f"k{i:02d}" for i in range(ROWS)]
     assert all(row["claim_scores"] for row in rows.values()), rows
@@ -200,8 +218,9 @@ def test_a_worker_killed_mid_run_loses_no_row_and_writes_none_twice(cluster, ref
         sys.executable, "-m", "eval", "consistency", "--data", str(reference["data"]), "--out", str(out),
         "--ray", cluster["address"], "--workers", "2",
     ]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    driver = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    driver = subprocess.Popen(
+        command, cwd=ROOT, env=cluster["env"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline, busy = time.monotonic() + 180, []
         while not busy and driver.poll() is None and time.monotonic() < deadline:
@@ -223,22 +242,20 @@ def test_a_worker_killed_mid_run_loses_no_row_and_writes_none_twice(cluster, ref
     assert _results(out) == reference["rows"]  # every row once, each as one process scores it
 
 
-def test_batch_on_ray_reports_a_bad_line_and_goes_on(cluster, tmp_path, monkeypatch, capsys):
+def test_batch_on_ray_reports_a_bad_line_and_goes_on(cluster, tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)  # the batch's relative path, read by the actors from the driver's folder
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(batch_lines()) + "\n")
     one, spread = tmp_path / "one.jsonl", tmp_path / "ray.jsonl"
     with one_thread():
         assert cli.main(["batch", str(source), "-o", str(one), "--workers", "1"]) == 0
-    assert (
-        cli.main(["batch", str(source), "-o", str(spread), "--ray", cluster["address"], "--workers", "2"])
-        == 0
-    )
-    assert capsys.readouterr().err.endswith(f"factaid: 5 lines done, 3 with an error, in {spread}\n")
+    command = [str(FACTAID), "batch", str(source), "-o", str(spread), "--ray", cluster["address"]]
+    stderr = _run([*command, "--workers", "2"], cluster)
+    assert stderr.endswith(f"factaid: 5 lines done, 3 with an error, in {spread}\n")
     found = read_output(spread)
     assert found == read_output(one)
     assert sorted(id for id, line in found.items() if "error" in line) == ["line2", "missing", "nodocs"]
     assert found["harbour"]["claims"] and found["7"]["claims"]
     before = spread.read_text()
-    assert cli.main(["batch", str(source), "-o", str(spread), "--ray", cluster["address"]]) == 0
+    _run(command, cluster)
     assert spread.read_text() == before  # resumed: every line was done, nothing checked again
