@@ -170,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import train_checker
 
         return train_checker.main(argv[1:])
+    if argv[:1] == ["checker-precision"]:  # the checker in bfloat16 beside float32: its own options
+        from . import checker_precision
+
+        return checker_precision.main(argv[1:])
     if argv[:1] == ["bench"]:  # speed measurements: no --data rows, its own options
         from . import bench
 

@@ -2,7 +2,7 @@
 
     >>> import factaid
     >>> report = factaid.check(["a.txt", "b.html"])                 # summarize, then check
-    >>> report = factaid.check(["a.txt"], summary="Putin said ...")  # check a summary you bring
+    >>> report = factaid.check(["a.txt"], summary="The council approved ...")  # check a summary you bring
     >>> print(factaid.render(report, "md"))
 
 Models load on first use and are reused by every later call in the process.

@@ -204,7 +204,7 @@ class Predicate:
     # The verb it governs and that verb's objects: ("hold", {"election"}) in "refused to hold elections"
     # and in "is ready to hold snap elections".
     action: tuple[str, frozenset[str]] | None = None
-    # Whose role it is, for a role noun, when named: {"assad"} in "Assad's ally" and "an ally of Assad".
+    # Whose role it is, for a role noun, when named: the holder's lemma in "X's ally" and "an ally of X".
     holders: frozenset[str] = frozenset()
 
 
@@ -464,9 +464,9 @@ def _qualifiers(title) -> frozenset[str]:
 
 
 def titles(docs) -> Titles:
-    """The titles the texts give named people: "Syrian President Bashar al-Assad" and "Bashar al-Assad, the
-    Syrian president" both give president -> assad -> {syrian}. A text that names someone once by name and
-    title may then call them by the title alone ("the Syrian president agrees")."""
+    """The titles the texts give named people: "<qualifier> <Title> <Name>" and "<Name>, the <qualifier>
+    <title>" both give title -> the name's head lemma -> {qualifier}. A text that names someone once by
+    name and title may then call them by the title alone ("the <qualifier> <title> agrees")."""
     found: Titles = {}
     for doc in docs:
         for entity in doc.ents:
@@ -488,8 +488,9 @@ def titles(docs) -> Titles:
 
 
 def described_person(token, known: Titles) -> str | None:
-    """The person a title stands for ("the Syrian president" -> assad): the one person whom the texts give
-    that title with every qualifier the phrase has; None when no one or more than one fits."""
+    """The person a title stands for ("the <qualifier> <title>" -> that person's head lemma): the one
+    person whom the texts give that title with every qualifier the phrase has; None when no one or more
+    than one fits."""
     if token is None or token.ent_type_ or token.dep_ == "compound":
         return None
     people = known.get(token.lemma_.lower(), {})
@@ -528,16 +529,16 @@ def _head_lemma(token) -> str | None:
 def predicates(doc, known: Titles | None = None) -> list[Predicate]:
     """Verbs, adjectives and role nouns that have opposites, each with what it is said of: the heads of a
     verb's subject and direct object, the noun an adjective describes or the subject it is said of, the
-    subject and holder of a role ("Russia has been Assad's ally": russia, assad); a title's person as well
+    subject and holder of a role ("X has been Y's ally": x, y); a title's person as well
     (see titles())."""
     known = known or {}
     found = []
     for token in doc:
         lemma = token.lemma_.lower()
-        role = token.pos_ == "NOUN" and token.dep_ == "attr"  # "Russia has been Assad's ally"
+        role = token.pos_ == "NOUN" and token.dep_ == "attr"  # "X has been Y's ally"
         if (token.pos_ not in {"VERB", "ADJ"} and not role) or lemma not in opposites():
             continue
-        holders = []  # whose role it is: "Assad's ally", "an ally of Assad"
+        holders = []  # whose role it is: "Y's ally", "an ally of Y"
         if token.pos_ == "ADJ" and token.dep_ == "amod":
             arguments = _referents(token.head, known)
             negated = False
@@ -552,7 +553,7 @@ def predicates(doc, known: Titles | None = None) -> list[Predicate]:
             arguments |= {a for c in token.children if c.dep_ == "dobj" for a in _referents(c, known)}
             # "was not guilty": the negation hangs on the verb the adjective completes.
             negated = _negated([token, token.head] if token.dep_ in _COMPLEMENT_DEPS else [token])
-        # Named holders only: "the Syrian government" may be Assad's.
+        # Named holders only: a described holder ("the government") may be a named one in other words.
         named_holders = frozenset(t.lemma_.lower() for t in holders if _is_name(t))
         if arguments:
             action = _governed_action(token)
@@ -604,7 +605,7 @@ def opposed(
                 and p.lemma not in facts.lemmas
                 and p.negated == said.negated
                 and p.arguments & said.arguments
-                # Roles of differently named holders are no opposites: Assad's ally may be Iran's enemy.
+                # Roles of differently named holders are no opposites: one's ally may be another's enemy.
                 and not (p.holders and said.holders and not p.holders & said.holders)
             ),
             None,
@@ -619,7 +620,7 @@ def _content_lemmas(tokens) -> set[str]:
 
 
 def facts_of(doc, known: Titles | None = None) -> Facts:
-    """What ``doc`` asserts; ``known`` titles (see titles()) let "the Syrian president" stand for Assad."""
+    """What ``doc`` asserts; ``known`` titles (see titles()) let a title stand for the person it names."""
     return Facts(
         lemmas=_content_lemmas(doc),
         terms=tuple(w for t in doc for w in WORD.findall(t.lemma_.lower()) if w not in STOP_WORDS),

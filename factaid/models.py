@@ -415,8 +415,8 @@ def get_checker() -> NLIModel:
 def native_bfloat16() -> bool:
     """Whether this CPU multiplies bfloat16 matrices in hardware (AMX or AVX-512 BF16). There the checker
     runs in bfloat16: 2.4 times as fast, with its probabilities within 0.011 of float32's and the same
-    most probable label on 99.7% of 600 held-out pairs (eval/RESULTS.md); elsewhere bfloat16 is emulated
-    and slower, so it stays float32."""
+    most probable label on 99.7% of 600 held-out pairs (python -m eval checker-precision); elsewhere
+    bfloat16 is emulated and slower, so it stays float32."""
     import torch
 
     probes = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")  # torch.cpu's own feature tests

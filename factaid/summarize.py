@@ -272,7 +272,7 @@ class LLMSummarizer:
         inputs = self.tokenizer(prompt, return_tensors="pt")
         prompt_length = inputs["input_ids"].shape[1]
         # The penalty must skip the prompt: penalising its tokens steers the model away from the
-        # article's own names ("Putin", "Syria") and into unrelated stories.
+        # article's own names (its people and places) and into unrelated stories.
         penalty = RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY, prompt_ignore_length=prompt_length)
         options = {
             "max_new_tokens": max_new_tokens,
