@@ -66,6 +66,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--sentences", type=int, default=3, help="summary task: summary length, as Lead-3 (default 3)"
     )
     parser.add_argument("--no-verify", action="store_true", help="evidence task: retrieval only, no verdicts")
+    llm = parser.add_argument_group(
+        "the LLM (summary task's abstractive mode; consistency and summary --judge llm)"
+    )
+    llm.add_argument("--llm", help="local LLM: short name, hub id, folder or .gguf file (default gemma-270m)")
+    llm.add_argument(
+        "--llm-engine", choices=("auto", "llama.cpp", "transformers"), help="how a local LLM runs"
+    )
+    llm.add_argument("--llm-url", metavar="URL", help="an OpenAI-compatible server's base URL")
+    llm.add_argument("--llm-model", metavar="NAME", help="the model to ask at --llm-url")
+    llm.add_argument("--llm-api", choices=("completion", "chat"), help="prompts to complete, or chat")
+    llm.add_argument(
+        "--judge", choices=("verifier", "llm"), help="consistency, summary: llm asks the LLM judge too"
+    )
     args = parser.parse_args(argv)
     args.modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     if args.ray is not None:
@@ -75,6 +88,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(str(err))
     if unknown := set(args.modes) - set(summary.MODES):
         parser.error(f"unknown --modes {sorted(unknown)}; choose from {', '.join(summary.MODES)}")
+    if bool(args.llm_url) != bool(args.llm_model):
+        parser.error("--llm-url and --llm-model go together")
     if args.limit is not None and args.limit < 1 or args.workers is not None and args.workers < 1:
         parser.error("--limit and --workers must be positive")
     if not args.data.exists():
@@ -92,6 +107,14 @@ def scoring_options(args: argparse.Namespace) -> dict:
         "sentences": args.sentences,
         "factaid": code_fingerprint(),
     }
+    # The LLM settings given, as CheckSettings fields (the API key stays in the environment).
+    llm = {
+        field: getattr(args, field)
+        for field in ("llm", "llm_engine", "llm_url", "llm_model", "llm_api", "judge")
+        if getattr(args, field) is not None
+    }
+    if llm:
+        options["llm"] = llm
     if args.task == "check":
         options["out"] = str(args.out)
         options["rows"] = "reports inline"  # rows.jsonl holds each report; earlier runs' rows did not

@@ -40,7 +40,9 @@ OUT = REPO / "eval" / "runs" / "bench"
 DATA = SHARED / "data" / "frank_valid.jsonl"
 DOC_COUNTS = (1, 2, 5, 20)
 CLAIM_COUNTS = (3, 10, 30)
-STEPS = ("cold", "imports", "warm", "verifier", "embedder", "growth", "load", "rows")
+STEPS = ("cold", "imports", "warm", "verifier", "embedder", "growth", "load", "rows", "judge")
+# How the bundled LLM runs in abstractive mode (--llm-engine): both are measured, side by side.
+ENGINES = ("llama.cpp", "transformers")
 # How `python -m eval` spreads rows: (name, extra arguments), each run from a fresh process.
 ROW_RUNS = (
     ("--workers 1", ["--workers", "1"]),
@@ -54,6 +56,7 @@ UNUSED_IN_EXTRACTIVE = (
     "gradio",
     "gguf",
     "llama_cpp",
+    "openai",
     "fastapi",
     "uvicorn",
     "trafilatura",
@@ -63,7 +66,13 @@ UNUSED_IN_EXTRACTIVE = (
 )
 TARGETS = {  # name: (limit, "max" = at most / "min" = at least, description)
     "warm_extractive_s": (1.5, "max", "warm extractive check of the two examples (new documents)"),
-    "warm_abstractive_s": (15.0, "max", "warm abstractive check, LLM cached (slower of same/new documents)"),
+    # Issue 24: the default engine (llama.cpp for the bundled GGUF) from the CLI, and warm in one process.
+    "cold_abstractive_s": (8.0, "max", "cold abstractive check from the CLI (default engine)"),
+    "warm_abstractive_s": (
+        3.0,
+        "max",
+        "warm abstractive check, default engine (slower of same/new documents)",
+    ),
     "cold_extractive_s": (10.0, "max", "cold extractive check from the CLI"),
     "verifier_claims_per_s": (30.0, "min", "verifier claims per second (retrieve + judge)"),
     "overhead_ratio": (1.3, "max", "warm check time / model time inside it (extractive)"),
@@ -204,8 +213,9 @@ def cold_run(arguments: list[str], importtime: bool = False) -> dict:
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "stderr": stderr}
 
 
-def cold(mode: str, repeats: int) -> dict:
+def cold(mode: str, repeats: int, engine: str = "auto") -> dict:
     arguments = ["check", *map(str, example_paths()), "--format", "json", "--mode", mode]
+    arguments += ["--llm-engine", engine] if mode == "abstractive" else []
     runs = [cold_run(arguments) for _ in range(repeats)]
     return {
         "seconds_median": statistics.median(r["seconds"] for r in runs),
@@ -228,26 +238,43 @@ def import_check() -> dict:
 
 
 @contextlib.contextmanager
-def model_clock(mode: str = "extractive") -> Iterator[dict[str, float]]:
-    """Seconds spent inside the embedder model, spaCy, the claim checker's forward pass and (abstractive)
-    LLM generation, while open."""
-    from factaid import models
+def model_clock(settings=None) -> Iterator[dict[str, float]]:
+    """Seconds spent inside the embedder model, spaCy, the claim checker's forward pass and (abstractive
+    mode, or the LLM judge) the LLM's calls, while open; ``llm_tokens`` counts the tokens the LLM wrote."""
+    from factaid import llm, models
 
-    clock = {"embedder": 0.0, "spacy": 0.0, "checker": 0.0, "llm": 0.0}
+    clock = {"embedder": 0.0, "spacy": 0.0, "checker": 0.0, "llm": 0.0, "llm_tokens": 0}
     targets = [
         (models.get_embedder().encoder, "encode", "embedder"),
         (models.get_nlp(), "pipe", "spacy"),
         (models.get_checker().model, "forward", "checker"),  # nn.Module.__call__ looks up self.forward
     ]
-    if mode == "abstractive":
-        targets.append((models.get_llm()[1], "generate", "llm"))
+    if settings is not None and (settings.mode == "abstractive" or settings.judge == "llm"):
+        language_model = llm.get_language_model(settings)
+        for method in ("complete", "chat"):
+            targets.append((language_model, method, "llm"))
     for owner, method, key in targets:
-        setattr(owner, method, _timed(getattr(owner, method), clock, key))
+        timed = _timed(getattr(owner, method), clock, key)
+        setattr(owner, method, _counted(timed, owner, clock) if key == "llm" else timed)
     try:
         yield clock
     finally:
         for owner, method, _ in targets:
             delattr(owner, method)  # the class's method shows through again
+
+
+def _counted(function, language_model, clock: dict):
+    """``function`` (an LLM's complete or chat) adding the tokens of each answer to ``clock``."""
+
+    def call(*args, **kwargs):
+        text = function(*args, **kwargs)
+        clock["llm_tokens"] += language_model.count_tokens(text)
+        return text
+
+    return call
+
+
+MODEL_CALLS = ("embedder", "spacy", "checker", "llm")
 
 
 def _timed(function, clock: dict[str, float], key: str):
@@ -273,31 +300,69 @@ def _timed_iter(items: Iterator, clock: dict[str, float], key: str) -> Iterator:
         yield item
 
 
-def timed_check(documents: list, mode: str = "extractive", summary: str | None = None) -> dict:
+def timed_check(documents: list, mode: str = "extractive", summary: str | None = None, settings=None) -> dict:
     """One check and its JSON rendering, with the time spent in model calls inside it."""
     import factaid
 
-    settings = factaid.CheckSettings(mode=mode)
-    with model_clock(mode) as clock:
+    settings = settings or factaid.CheckSettings(mode=mode)
+    with model_clock(settings) as clock:
         started = time.perf_counter()
         report = factaid.check(documents, summary=summary, settings=settings)
         factaid.render(report, "json")
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "model_seconds": sum(clock.values()), **clock, "claims": len(report.claims)}
+    model_seconds = sum(clock[key] for key in MODEL_CALLS)
+    return {"seconds": seconds, "model_seconds": model_seconds, **clock, "claims": len(report.claims)}
 
 
-def warm(mode: str, texts: list[str], repeats: int, first: int) -> dict:
-    """Median warm check on the example files (same documents) and on new variants of them."""
+def warm(mode: str, texts: list[str], repeats: int, first: int, engine: str = "auto") -> dict:
+    """Median warm check on the example files (same documents) and on new variants of them; in
+    abstractive mode also the LLM's speed (tokens it wrote per second inside its calls, the reading of
+    the prompt included)."""
+    from factaid.types import CheckSettings
+
+    settings = CheckSettings(mode=mode, llm_engine=engine)
     paths = [str(p) for p in example_paths()]
-    timed_check(paths, mode)  # loads the models and fills the caches for "same documents"
-    same = [timed_check(paths, mode) for _ in range(repeats)]
-    new = [timed_check(documents_of(texts, 2, first + 2 * i), mode) for i in range(repeats)]
+    timed_check(paths, settings=settings)  # loads the models and fills the caches for "same documents"
+    same = [timed_check(paths, settings=settings) for _ in range(repeats)]
+    new = [timed_check(documents_of(texts, 2, first + 2 * i), settings=settings) for i in range(repeats)]
     middle = sorted(new, key=lambda r: r["seconds"])[len(new) // 2]
-    return {
+    found = {
         "same_documents_s": statistics.median(r["seconds"] for r in same),
         "new_documents_s": middle["seconds"],
         "new_documents_model_s": middle["model_seconds"],
-        "new_documents_calls_s": {k: middle[k] for k in ("embedder", "spacy", "checker", "llm") if middle[k]},
+        "new_documents_calls_s": {k: middle[k] for k in MODEL_CALLS if middle[k]},
+    }
+    if mode == "abstractive":
+        runs = same + new
+        found["llm_tokens_written"] = sum(r["llm_tokens"] for r in runs)
+        found["llm_tokens_per_s"] = found["llm_tokens_written"] / sum(r["llm"] for r in runs)
+    return found
+
+
+def judge_cost(texts: list[str], first: int, settings_kwargs: dict | None = None) -> dict:
+    """What the LLM judge adds to a warm check of new variants of the examples (the extractive summary):
+    seconds per claim and per question (one per claim and source), and how many answers were usable."""
+    import factaid
+
+    settings = factaid.CheckSettings(judge="llm", **(settings_kwargs or {}))
+    plain = factaid.CheckSettings(**{**(settings_kwargs or {}), "judge": "verifier"})
+    timed_check([str(p) for p in example_paths()], settings=settings)  # loads every model
+    documents = documents_of(texts, 2, first)
+    without = timed_check(documents, settings=plain)
+    started = time.perf_counter()
+    report = factaid.check(documents, settings=settings)
+    seconds = time.perf_counter() - started
+    asked = [s.judge for c in report.claims for s in c.support if s.judge is not None]
+    extra = seconds - without["seconds"]
+    return {
+        "model": report.judge_model,
+        "claims": len(report.claims),
+        "questions": len(asked),
+        "usable_answers": sum(v.decided for v in asked),
+        "check_without_judge_s": without["seconds"],
+        "check_with_judge_s": seconds,
+        "judge_s_per_claim": extra / max(len(report.claims), 1),
+        "judge_s_per_question": extra / max(len(asked), 1),
     }
 
 
@@ -485,22 +550,30 @@ def run(args: argparse.Namespace) -> dict:
 
     load_start = os.getloadavg()
     texts = [p.read_text(encoding="utf-8") for p in example_paths()]
-    modes = ("extractive",) if args.skip_abstractive else ("extractive", "abstractive")
+    modes = (
+        ["extractive"] if args.skip_abstractive else ["extractive"] + [f"abstractive {e}" for e in _engines()]
+    )
     figures: dict = {"llm_cache": "present" if _llm_cached() else "absent: built by the first run, not timed"}
     steps = [f"cold {m}" for m in modes] + ["imports"] + [f"warm {m}" for m in modes]
-    steps += ["verifier", "embedder", "growth", "load", "rows"]
+    steps += ["verifier", "embedder", "growth", "load", "rows", "judge"]
     steps = [step for step in steps if step.split()[0] in args.steps]
     for step in tqdm(steps, desc="bench", unit="step", file=sys.stderr):
         if step.startswith("cold"):
-            mode = step.split()[1]
-            if mode == "abstractive" and not _llm_cached():
-                cold_run(["check", "--example", "--mode", "abstractive"])  # dequantizes once, untimed
-            figures[step] = cold(mode, args.repeats if mode == "extractive" else 1)
+            mode, engine = (step.split()[1:] + ["auto"])[:2]
+            if mode == "abstractive" and engine == "transformers" and not _llm_cached():
+                cold_run(["check", "--example", "--mode", mode, "--llm-engine", engine])  # dequantizes once
+            if mode == "abstractive" and engine == "llama.cpp" and not _gguf_cached():
+                cold_run(
+                    ["check", "--example", "--mode", mode, "--llm-engine", engine]
+                )  # joins Gemma's parts
+            figures[step] = cold(mode, args.repeats, engine)
         elif step == "imports":
             figures[step] = import_check()
         elif step.startswith("warm"):
-            mode = step.split()[1]
-            figures[step] = warm(mode, texts, args.repeats if mode == "extractive" else 1, 10)
+            mode, engine = (step.split()[1:] + ["auto"])[:2]
+            figures[step] = warm(mode, texts, args.repeats if mode == "extractive" else 1, 10, engine)
+        elif step == "judge":
+            figures[step] = judge_cost(texts, 500)
         elif step == "verifier":
             figures[step] = verifier_throughput(args.data, args.rows)
         elif step == "embedder":
@@ -530,6 +603,26 @@ def _llm_cached() -> bool:
     return (models.cache_dir() / "llm" / "gemma-270m" / "model.safetensors").is_file()
 
 
+def _gguf_cached() -> bool:
+    from factaid import models
+
+    return (models.cache_dir() / "gguf" / "gemma-270m.gguf").is_file()
+
+
+def _engines() -> list[str]:
+    """The engines measured: llama.cpp only where llama-cpp-python is installed."""
+    from factaid import models
+
+    return [e for e in ENGINES if e != "llama.cpp" or models.llama_cpp_installed()]
+
+
+def _default_engine() -> str:
+    from factaid import llm
+    from factaid.types import CheckSettings
+
+    return llm.engine(CheckSettings(mode="abstractive"))
+
+
 def _measured(figures: dict) -> dict:
     """The figures the targets name, from the steps that ran."""
     found = {}
@@ -545,11 +638,14 @@ def _measured(figures: dict) -> dict:
     if "growth" in figures:
         found["doc_growth_slope"] = figures["growth"]["doc_growth_slope"]
         found["claim_growth_slope"] = figures["growth"]["claim_growth_slope"]
-    if "warm abstractive" in figures:
+    default = f"abstractive {_default_engine()}"
+    if f"warm {default}" in figures:
         # The LLM's output is not cached and its length depends on the text (the variants' marker words
         # changed it), so the slower of the two is the honest figure.
-        abstractive = figures["warm abstractive"]
+        abstractive = figures[f"warm {default}"]
         found["warm_abstractive_s"] = max(abstractive["same_documents_s"], abstractive["new_documents_s"])
+    if f"cold {default}" in figures:
+        found["cold_abstractive_s"] = figures[f"cold {default}"]["seconds_median"]
     return found
 
 
@@ -558,7 +654,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
     parser.add_argument("--data", type=Path, default=DATA, help="consistency JSONL for the verifier")
     parser.add_argument("--rows", type=int, default=200, help="rows of --data for the verifier")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per extractive figure (median)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per cold figure and warm extractive figure"
+    )
     parser.add_argument("--skip-abstractive", action="store_true", help="leave out the LLM mode")
     parser.add_argument("--users", type=int, default=load.USERS, help="simultaneous users of the app")
     parser.add_argument(

@@ -24,6 +24,14 @@ def embedder():
     return models.get_embedder(CheckSettings().embedder)
 
 
+def settings(options: dict, **fields):
+    """The CheckSettings of a run: the defaults, the LLM options given on the command line
+    (``options["llm"]``), then ``fields``."""
+    from factaid.types import CheckSettings
+
+    return CheckSettings(**{**options.get("llm", {}), **fields})
+
+
 def text_source(text: str, row_id: str) -> Source:
     """A document given as text, cleaned as pasted text is (never read as a path or URL)."""
     return ingest.from_text(text, source_id="S1", title=row_id)

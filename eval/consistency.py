@@ -26,6 +26,11 @@ def load_rows(path: Path, limit: int | None) -> list[dict]:
 
 def warm_up(options: dict) -> None:
     common.embedder()
+    settings = common.settings(options)
+    if settings.judge == "llm":
+        from factaid import llm
+
+        llm.get_language_model(settings)
 
 
 def score_row(row: dict, options: dict) -> dict:
@@ -37,12 +42,49 @@ def score_row(row: dict, options: dict) -> dict:
         "overlap": metrics.word_overlap(row["summary"], row["document"]),
     }
     try:
-        report = factaid.check([common.text_source(row["document"], row["id"])], summary=row["summary"])
+        source = common.text_source(row["document"], row["id"])
+        report = factaid.check([source], summary=row["summary"], settings=common.settings(options))
     except InputError as err:  # e.g. a summary with no checkable claim: the overlap still counts
         result["error"] = f"{type(err).__name__}: {err}"
         return result
     result.update(common.claim_fields(report))
+    asked = [support.judge for claim in report.claims for support in claim.support if support.judge]
+    if asked:  # the LLM judge ran: the verifier's own claim labels beside the final ones
+        result["verifier_claim_labels"] = [
+            "supported"
+            if any(s.judge.verifier_label == "supported" for s in claim.support if s.judge)
+            else "not supported"
+            for claim in report.claims
+        ]
+        result["judge_questions"] = len(asked)
+        result["judge_usable_answers"] = sum(verdict.decided for verdict in asked)
     return result
+
+
+def label_rows(results: list[dict]) -> list[dict]:
+    """Balanced accuracy of the labels themselves: a summary is consistent when every claim is supported
+    (the rule of "labels as shipped"); with the LLM judge, its labels beside the verifier's alone, and the
+    share of its answers that were usable."""
+    checked = [r for r in results if r.get("claim_labels")]
+    labels = [r["label"] for r in checked]
+    rows = []
+    for name, field in (
+        ("factaid labels", "claim_labels"),
+        ("verifier labels alone", "verifier_claim_labels"),
+    ):
+        if field == "verifier_claim_labels" and not any(field in r for r in checked):
+            continue
+        verdicts = [
+            float(all(label == "supported" for label in r.get(field, r["claim_labels"]))) for r in checked
+        ]
+        row = {"labels": name, "n": len(checked), "bal_acc": metrics.balanced_accuracy(labels, verdicts, 0.5)}
+        row["consistent_share"] = metrics.mean(verdicts)
+        rows.append(row)
+    questions = sum(r.get("judge_questions", 0) for r in checked)
+    if questions:
+        usable = sum(r.get("judge_usable_answers", 0) for r in checked)
+        rows[0]["judge_usable_answers"] = f"{usable} of {questions}"
+    return rows
 
 
 def signals(results: list[dict], aggregate: metrics.Aggregator) -> dict[str, tuple[list, list, list]]:
@@ -81,6 +123,8 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
         ]
 
     tables = {"Consistency (label 1 = consistent)": table(results)}
+    if any("judge_questions" in r for r in results):  # the LLM judge changes labels, not probabilities
+        tables["Labels (a summary is consistent when every claim is supported)"] = label_rows(results)
     subsets = sorted({r.get("dataset") for r in results} - {None})
     if len(subsets) > 1:
         tables["By subset (the rows' `dataset` field)"] = [

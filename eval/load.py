@@ -53,7 +53,16 @@ def api_args(texts: list[str], summary: str) -> list:
     slots: list = []
     for i in range(ui.SOURCE_SLOTS):
         slots += ["Text", "", texts[i] if i < len(texts) else "", None, ""]
-    return [*slots, ui.CHECK, defaults.mode, defaults.summary_sentences, summary, False, 0.5, defaults.top_k]
+    summary_inputs = [
+        ui.CHECK,
+        defaults.mode,
+        defaults.summary_sentences,
+        summary,
+        False,
+        0.5,
+        defaults.top_k,
+    ]
+    return [*slots, *summary_inputs, "", "", defaults.judge]
 
 
 @contextlib.contextmanager

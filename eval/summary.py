@@ -19,12 +19,12 @@ def load_rows(path: Path, limit: int | None) -> list[dict]:
 
 
 def warm_up(options: dict) -> None:
-    import factaid
-    from factaid import models
+    from factaid import llm
 
     common.embedder()
-    if "abstractive" in options["modes"]:
-        models.get_llm(factaid.CheckSettings().llm)  # the pipeline's cache key
+    settings = common.settings(options, mode="abstractive")
+    if "abstractive" in options["modes"] or settings.judge == "llm":
+        llm.get_language_model(settings)  # the pipeline's cache key
 
 
 @lru_cache(maxsize=1)
@@ -58,7 +58,7 @@ def score_row(row: dict, options: dict) -> dict:
 
     result: dict = {"lead3": rouge(row["reference"], lead3(row["document"]))}
     for mode in options["modes"]:
-        settings = factaid.CheckSettings(mode=mode, summary_sentences=options.get("sentences", 3))
+        settings = common.settings(options, mode=mode, summary_sentences=options.get("sentences", 3))
         report = factaid.check([common.text_source(row["document"], row["id"])], settings=settings)
         labels = [claim.label for claim in report.claims]
         result[mode] = {
@@ -66,6 +66,7 @@ def score_row(row: dict, options: dict) -> dict:
             "rouge": rouge(row["reference"], report.summary),
             "claims": len(labels),
             "supported_share": labels.count("supported") / len(labels) if labels else None,
+            "model": report.summary_model,
         }
     return result
 

@@ -8,10 +8,20 @@
 Models load on first use and are reused by every later call in the process.
 """
 
-from .errors import FactaidError, FetchError, InputError, ModelLoadError
+from .errors import FactaidError, FetchError, InputError, LLMError, ModelLoadError
 from .pipeline import check
 from .report import render
-from .types import CheckSettings, Claim, Conflict, Evidence, Report, Sentence, Source, SourceSupport
+from .types import (
+    CheckSettings,
+    Claim,
+    Conflict,
+    Evidence,
+    LLMVerdict,
+    Report,
+    Sentence,
+    Source,
+    SourceSupport,
+)
 
 __all__ = [
     "check",
@@ -24,8 +34,10 @@ __all__ = [
     "Sentence",
     "Source",
     "SourceSupport",
+    "LLMVerdict",
     "FactaidError",
     "FetchError",
     "InputError",
+    "LLMError",
     "ModelLoadError",
 ]

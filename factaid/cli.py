@@ -37,7 +37,35 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--top-k", type=int, default=3, help="evidence sentences per claim and source")
     check.add_argument("--threshold", type=float, help="probability above which a claim is supported")
     check.add_argument("--embedder", default="minilm", help="short name, hub id or path")
-    check.add_argument("--llm", default="gemma-270m", help="short name, hub id or path (abstractive)")
+    check.add_argument("--llm", default="gemma-270m", help="short name, hub id, folder or .gguf file")
+    check.add_argument(
+        "--llm-engine",
+        choices=("auto", "llama.cpp", "transformers"),
+        default="auto",
+        help="how a local LLM runs (default auto: GGUF models with llama.cpp when installed)",
+    )
+    check.add_argument(
+        "--llm-url",
+        metavar="URL",
+        help="an OpenAI-compatible server's base URL instead of a local LLM, e.g. http://127.0.0.1:11434/v1 "
+        "(key from $FACTAID_LLM_API_KEY or $OPENAI_API_KEY)",
+    )
+    check.add_argument("--llm-model", metavar="NAME", help="the model to ask at --llm-url")
+    check.add_argument(
+        "--llm-api",
+        choices=("completion", "chat"),
+        default="completion",
+        help="prompts to complete (default; base models too) or chat instructions",
+    )
+    check.add_argument(
+        "--llm-timeout", type=float, default=120.0, help="seconds to wait for the server (default 120)"
+    )
+    check.add_argument(
+        "--judge",
+        choices=("verifier", "llm"),
+        default="verifier",
+        help="llm: the LLM also judges every claim and source; its usable answers decide",
+    )
     check.add_argument("--nli", help="optional NLI / claim-check classifier: hub id or path")
     check.add_argument("--allow-private-urls", action="store_true", help="allow loopback/private addresses")
 
@@ -84,12 +112,22 @@ def _settings(args: argparse.Namespace) -> CheckSettings:
         raise InputError("--sentences and --top-k must be at least 1")
     if args.threshold is not None and not 0 <= args.threshold <= 1:
         raise InputError("--threshold must be between 0 and 1")
+    if args.llm_timeout <= 0:
+        raise InputError("--llm-timeout must be positive")
+    if bool(args.llm_url) != bool(args.llm_model):
+        raise InputError("--llm-url and --llm-model go together: the server's base URL and a model it serves")
     return CheckSettings(
         mode=args.mode,
         summary_sentences=args.sentences,
         top_k=args.top_k,
         embedder=args.embedder,
         llm=args.llm,
+        llm_engine=args.llm_engine,
+        llm_url=args.llm_url,
+        llm_model=args.llm_model,
+        llm_api=args.llm_api,
+        llm_timeout=args.llm_timeout,
+        judge=args.judge,
         nli=args.nli,
         supported_threshold=args.threshold,
         allow_private_urls=args.allow_private_urls,

@@ -15,3 +15,8 @@ class FetchError(InputError):
 
 class ModelLoadError(FactaidError, RuntimeError):
     """A model that could not be loaded; the message names the package or path to fix."""
+
+
+class LLMError(FactaidError, RuntimeError):
+    """A language model server that cannot be reached, does not know the model, or answers something that
+    is not an OpenAI-compatible completion; the message names the server's URL."""

@@ -462,6 +462,64 @@ def _smollm_gguf(workdir: Path) -> Path:
 _GGUF_SOURCES: dict[str, Callable[[Path], Path]] = {"gemma-270m": _gemma_gguf, "smollm2-135m": _smollm_gguf}
 
 
+def is_gguf(name: str) -> bool:
+    """Whether ``name`` is a GGUF model: a bundled one, or a name ending in .gguf (a local file)."""
+    return name in _GGUF_SOURCES or name.lower().endswith(".gguf")
+
+
+def gguf_path(name: str) -> Path:
+    """The GGUF file of a bundled model or a local .gguf path. Bundled parts that must be joined (Gemma's)
+    are joined once into ``cache_dir()/gguf``, written to a temporary file renamed at the end, so a killed
+    process never leaves half a model there; later calls reuse that file."""
+    if name not in _GGUF_SOURCES:
+        path = Path(name).expanduser()
+        if not path.is_file():
+            raise ModelLoadError(f"no GGUF file at {name!r}; give an existing .gguf file")
+        return path
+    target = cache_dir() / "gguf" / f"{name}.gguf"
+    if target.is_file():
+        return target
+    with _lock:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{name}-", dir=target.parent) as tmp:
+            found = _GGUF_SOURCES[name](Path(tmp))
+            if found.parent != Path(tmp):
+                return found  # a single file inside its package already (SmolLM2's)
+            os.replace(found, target)  # atomic; a concurrent process writes the same bytes
+    return target
+
+
+def llama_cpp_installed() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+@_load_once
+def get_llama_cpp(path: str, context_tokens: int = 2048):
+    """A GGUF model read as it is by llama.cpp (llama-cpp-python): no dequantized copy, about half a
+    second to load. Threads as for torch (FACTAID_THREADS, else every core)."""
+    try:
+        import llama_cpp
+    except ImportError as err:
+        raise ModelLoadError(
+            f"llama.cpp is not installed ({err}); install it: pip install 'factaid[llm]'"
+        ) from err
+    threads = int(os.environ.get("FACTAID_THREADS", os.cpu_count() or 1))
+    log.info("loading %s with llama.cpp (%d threads)", path, threads)
+    try:
+        return llama_cpp.Llama(
+            model_path=path,
+            n_ctx=context_tokens,
+            n_threads=threads,
+            n_threads_batch=threads,
+            seed=0,
+            verbose=False,
+        )
+    except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear message
+        raise ModelLoadError(
+            f"cannot load {path!r} with llama.cpp: {_one_line(err)}; give a GGUF file llama.cpp reads"
+        ) from err
+
+
 def _dequantize_into_cache(name: str, target: Path) -> tuple:
     """Load a bundled GGUF, write an fp32 safetensors copy to ``target`` atomically, return (tok, model).
 

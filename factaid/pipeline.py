@@ -21,7 +21,7 @@ from dataclasses import replace
 
 from . import claims as claims_stage
 from . import conflicts as conflicts_stage
-from . import ingest, models, retrieve, summarize, verify
+from . import ingest, judge, llm, models, retrieve, summarize, verify
 from .errors import InputError
 from .sentences import split_sentences
 from .types import CheckSettings, Report, Source
@@ -112,6 +112,8 @@ def check(
 ) -> Report:
     """Summarize ``documents`` (or take the user's ``summary``) and check every claim against them."""
     settings = settings or CheckSettings()
+    if settings.judge not in ("verifier", "llm"):
+        raise InputError(f"unknown judge {settings.judge!r}: use 'verifier' or 'llm'")
     progress(0.0, "reading documents")
     sources = load_sources(documents, settings)
     warnings = ingest.duplicate_warnings(sources) + [w for s in sources for w in s.warnings]
@@ -127,6 +129,7 @@ def check(
         origin = settings.mode
     else:
         origin = "user"
+    summary_model = llm.get_language_model(settings).name if origin == "abstractive" else ""
 
     progress(0.5, "splitting the summary into claims")
     claims = claims_stage.split_claims(summary)
@@ -138,9 +141,23 @@ def check(
 
     progress(0.75, "judging claims")
     claims = verify.get_verifier(settings).judge(claims, candidates, sources)
+    judge_model = ""
+    if settings.judge == "llm":
+        progress(0.8, "asking the LLM judge")
+        claims, judge_model = judge.judge_claims(claims, settings)
 
     progress(0.9, "comparing sources")
     conflicts = conflicts_stage.find_conflicts(sources, index) if len(sources) > 1 else []
 
     progress(1.0, "done")
-    return Report(sources, summary, origin, claims, conflicts, settings, warnings)
+    return Report(
+        sources,
+        summary,
+        origin,
+        claims,
+        conflicts,
+        settings,
+        warnings,
+        summary_model=summary_model,
+        judge_model=judge_model,
+    )

@@ -21,6 +21,13 @@ def to_json(report: Report) -> str:
     return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
 
 
+def summary_origin(report: Report) -> str:
+    """How the summary came to be: "extractive", "user", or "abstractive, written by MODEL"."""
+    if report.summary_model:
+        return f"{report.summary_origin}, written by {report.summary_model}"
+    return report.summary_origin
+
+
 def _claim_markdown(claim: Claim, report: Report) -> list[str]:
     status = ui_render.claim_status(claim, len(report.sources))
     lines = [
@@ -31,6 +38,10 @@ def _claim_markdown(claim: Claim, report: Report) -> list[str]:
         checker = f"; {ui_render.checker_text(support)}" if support.checker else ""
         probability = f"{ui_render.PROBABILITY} {support.score:.2f}"
         lines.append(f"   - {support.source_id}: {support.label} ({probability}{checker})")
+        if support.judge is not None:
+            lines.append(f"     - {ui_render.judge_text(support)}")
+    if decided := ui_render.decided_text(claim):
+        lines.append(f"   - {decided}")
     # A supported claim's reasons come from the sources that disagree with it.
     heading = "disputed" if claim.label == "supported" else "why not"
     lines += [f"   - {heading}: {reason}" for reason in claim.reasons]
@@ -45,7 +56,9 @@ def _claim_markdown(claim: Claim, report: Report) -> list[str]:
 
 
 def to_markdown(report: Report) -> str:
-    lines = ["# factaid report", "", f"Summary ({report.summary_origin}):", "", f"> {report.summary}", ""]
+    lines = ["# factaid report", "", f"Summary ({summary_origin(report)}):", "", f"> {report.summary}", ""]
+    if report.judge_model:
+        lines += [f"Claims judged by the verifier and the LLM judge {report.judge_model}.", ""]
     lines += ["## Sources", ""]
     lines += [
         f"- **{s.id}** {s.title or '(untitled)'} — {s.origin}, {len(s.sentences)} sentences"
@@ -79,8 +92,13 @@ def to_html(report: Report) -> str:
         " content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         f"<title>factaid report</title><style>{ui_render.CSS}</style></head><body>"
         f"<h1>factaid report</h1>{ui_render.legend_html()}"
-        f"<h2>Summary ({escape(report.summary_origin)})</h2>{ui_render.summary_html(report)}"
-        f"<h2>Claims × sources</h2>{ui_render.agreement_html(report)}"
+        f"<h2>Summary ({escape(summary_origin(report))})</h2>{ui_render.summary_html(report)}"
+        + (
+            f"<p>Claims judged by the verifier and the LLM judge {escape(report.judge_model)}.</p>"
+            if report.judge_model
+            else ""
+        )
+        + f"<h2>Claims × sources</h2>{ui_render.agreement_html(report)}"
         f"<h2>Where the sources disagree</h2>{ui_render.conflicts_html(report)}"
         f"<h2>Evidence</h2>{evidence_views}"
         + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")

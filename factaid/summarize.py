@@ -5,7 +5,8 @@ verifier can find again. Sentences are scored for centrality (close in meaning t
 say), corroboration (another outlet reports the same thing) and a lead bias (news puts the main
 event first), then chosen with maximal marginal relevance so two outlets' versions of the lede do not
 both get in. The abstractive summarizer feeds the same top sentences to a small causal LM with a
-document-completion prompt; it may invent claims, which is what the verifier is there to flag.
+document-completion prompt (or, for chat models, an instruction) through any backend of ``llm``; it may
+invent claims, which is what the verifier is there to flag.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Protocol
 
 import numpy as np
 
-from . import models
+from . import llm
 from .errors import FactaidError, InputError
+from .llm import LanguageModel
 from .types import CheckSettings, Source
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,12 @@ REDUNDANT_COSINE = 0.75
 # without their second lede (at 0.75), the bundled Gemma copied the prompt's sample article instead.
 ARTICLE_REDUNDANT_COSINE = 0.8
 MIN_WORDS = 6
-REPETITION_PENALTY = 1.2  # applied to generated tokens only, see LLMSummarizer.generate
+REPETITION_PENALTY = llm.REPETITION_PENALTY  # on generated tokens only, see llm.GeneratedTokenPenalty
 TOKENS_PER_SENTENCE = 30  # generation budget per requested summary sentence
 # ~500 prompt tokens keep Gemma-270M fast on two cores; at ~700 its summaries drifted further.
 MAX_PROMPT_TOKENS = 500
-PROMPT_FILE = "summarize_news.txt"
+PROMPT_FILE = "summarize_news.txt"  # a document to complete: base models and every backend
+CHAT_PROMPT_FILE = "summarize_news_chat.txt"  # an instruction, for chat models (llm_api="chat")
 
 _WORD = re.compile(r"\w+")
 _ENDS_SENTENCE = re.compile(r"[.!?][\"'”’)\]]*$")
@@ -214,107 +217,70 @@ def clean_generation(text: str, article: str, max_sentences: int | None = None) 
 
 
 class LLMSummarizer:
-    """Document-completion summary with a base (not instruction-tuned) causal LM, greedy decoding."""
+    """A summary by a language model (llm.LanguageModel) with greedy decoding: a document-completion
+    prompt (``PROMPT_FILE``, for base models too) or, with ``api="chat"``, an instruction
+    (``CHAT_PROMPT_FILE``)."""
 
     def __init__(
         self,
-        tokenizer,
-        model,
+        llm: LanguageModel,
         embeddings: dict[str, np.ndarray],
         prompt: Template | None = None,
         max_prompt_tokens: int = MAX_PROMPT_TOKENS,
         on_text: Callable[[str], None] | None = None,
-        generate_kwargs: dict | None = None,
+        api: str = "completion",
     ) -> None:
-        self.tokenizer = tokenizer
-        self.model = model
+        if api not in ("completion", "chat"):
+            raise InputError(f"unknown llm_api {api!r}: use 'completion' or 'chat'")
+        self.llm = llm
         self.embeddings = embeddings
-        self.prompt = prompt or load_prompt()
+        self.api = api
+        self.prompt = prompt or load_prompt(CHAT_PROMPT_FILE if api == "chat" else PROMPT_FILE)
         self.max_prompt_tokens = max_prompt_tokens
         self.on_text = on_text
-        self.generate_kwargs = generate_kwargs or {}
-
-    def _token_count(self, text: str) -> int:
-        return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def article(self, sources: list[Source]) -> str:
         """The most central, non-redundant sentences in reading order, within the prompt budget."""
         candidates, vectors = rank_candidates(sources, self.embeddings)
         ranked = select_mmr(candidates, vectors, len(candidates), ARTICLE_REDUNDANT_COSINE)
-        budget = self.max_prompt_tokens - self._token_count(self.prompt.safe_substitute(article=""))
+        empty = self.prompt.safe_substitute(article="", sentences="")
+        budget = self.max_prompt_tokens - self.llm.count_tokens(empty)
         kept: list[int] = []
         for i in ranked:
-            cost = self._token_count(" " + candidates[i].text)
+            cost = self.llm.count_tokens(" " + candidates[i].text)
             if cost <= budget:
                 kept.append(i)
                 budget -= cost
         return " ".join(c.text for c in reading_order(candidates, kept))
 
-    def build_prompt(self, sources: list[Source]) -> tuple[str, str]:
+    def build_prompt(self, sources: list[Source], n_sentences: int = 3) -> tuple[str, str]:
         """(prompt, article): the prompt template filled with the chosen source sentences."""
         article = self.article(sources)
-        return self.prompt.safe_substitute(article=article), article
+        return self.prompt.safe_substitute(article=article, sentences=n_sentences), article
 
     def summarize(self, sources: list[Source], n_sentences: int) -> str:
-        prompt, article = self.build_prompt(sources)
-        generated = self.generate(prompt, max_new_tokens=TOKENS_PER_SENTENCE * n_sentences + 10)
+        prompt, article = self.build_prompt(sources, n_sentences)
+        budget = TOKENS_PER_SENTENCE * n_sentences + 10
+        if self.api == "chat":
+            generated = _chat_reply(self.llm.chat([{"role": "user", "content": prompt}], budget))
+        else:
+            generated = self.llm.complete(prompt, budget, stop=_STOP_MARKERS[:2], on_text=self.on_text)
         summary = clean_generation(generated, article, max_sentences=n_sentences)
         if not summary:
             raise FactaidError(
-                "the language model wrote no complete sentence; try mode='extractive' or a larger model"
+                f"the language model ({self.llm.name}) wrote no complete sentence; try mode='extractive' "
+                "or a larger model"
             )
         return summary
 
-    def generate(self, prompt: str, max_new_tokens: int) -> str:
-        import torch
-        from transformers import LogitsProcessorList, RepetitionPenaltyLogitsProcessor, StoppingCriteriaList
 
-        inputs = self.tokenizer(prompt, return_tensors="pt")
-        prompt_length = inputs["input_ids"].shape[1]
-        # The penalty must skip the prompt: penalising its tokens steers the model away from the
-        # article's own names (its people and places) and into unrelated stories.
-        penalty = RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY, prompt_ignore_length=prompt_length)
-        options = {
-            "max_new_tokens": max_new_tokens,
-            "do_sample": False,
-            "logits_processor": LogitsProcessorList([penalty]),
-            "stopping_criteria": StoppingCriteriaList([_StopOnText(self.tokenizer, prompt_length)]),
-            "streamer": _CallbackStreamer(self.tokenizer, self.on_text) if self.on_text else None,
-            "pad_token_id": self.tokenizer.pad_token_id or self.tokenizer.eos_token_id,
-        }
-        options.update(self.generate_kwargs)
-        with torch.inference_mode():
-            output = self.model.generate(**inputs, **options)
-        return self.tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True)
-
-
-def _StopOnText(tokenizer, prompt_length: int):  # noqa: N802 - a class factory
-    """Stop once the generated text holds a stop marker (a blank line, the next "Article:").
-
-    Decoding the tail works with any tokenizer; transformers' ``stop_strings`` needs byte-level vocabularies.
-    """
-    import torch
-    from transformers import StoppingCriteria
-
-    class StopOnText(StoppingCriteria):
-        def __call__(self, input_ids, scores, **kwargs) -> torch.BoolTensor:
-            texts = tokenizer.batch_decode(input_ids[:, prompt_length:], skip_special_tokens=True)
-            done = [any(marker in text.lstrip() for marker in _STOP_MARKERS[:2]) for text in texts]
-            return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
-
-    return StopOnText()
-
-
-def _CallbackStreamer(tokenizer, callback: Callable[[str], None]):  # noqa: N802 - a class factory
-    """A transformers TextStreamer that hands finished words to ``callback`` instead of printing."""
-    from transformers import TextStreamer
-
-    class CallbackStreamer(TextStreamer):
-        def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
-            if text:
-                callback(text)
-
-    return CallbackStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+def _chat_reply(text: str) -> str:
+    """A chat model's summary without a lead-in line such as "Here is a summary:", as one paragraph (so
+    that clean_generation does not cut it at a blank line)."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].endswith(":"):
+        lines = lines[1:]
+    return " ".join(line.lstrip("-*• ") for line in lines)
 
 
 # ----------------------------------------------------------------------------- entry point
@@ -324,15 +290,13 @@ def get_summarizer(settings: CheckSettings, embeddings: dict[str, np.ndarray]) -
     if settings.mode == "extractive":
         return ExtractiveSummarizer(embeddings)
     if settings.mode == "abstractive":
-        tokenizer, model = models.get_llm(settings.llm)
         options = dict(settings.model_kwargs)
         return LLMSummarizer(
-            tokenizer,
-            model,
+            llm.get_language_model(settings),
             embeddings,
             max_prompt_tokens=int(options.get("max_prompt_tokens", MAX_PROMPT_TOKENS)),
             on_text=options.get("on_text"),
-            generate_kwargs=options.get("generate"),
+            api=settings.llm_api,
         )
     raise InputError(f"unknown summary mode {settings.mode!r}: use 'extractive' or 'abstractive'")
 

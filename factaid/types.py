@@ -10,8 +10,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 # 1.1: conflicts of kind "opposite"; 1.2: Source.page_dates; 1.3: Claim.subject;
-# 1.4: SourceSupport.conflicting; 1.5: SourceSupport.checker
-SCHEMA_VERSION = "1.5"
+# 1.4: SourceSupport.conflicting; 1.5: SourceSupport.checker; 1.6: the LLM judge (SourceSupport.judge,
+# Claim.decided_by) and the models that wrote the summary and judged it (Report.summary_model, judge_model)
+SCHEMA_VERSION = "1.6"
 
 Label = Literal["supported", "contradicted", "unsupported"]
 LABELS: tuple[Label, ...] = ("supported", "contradicted", "unsupported")
@@ -56,6 +57,24 @@ class Evidence:
     score: float  # retrieval relevance in [0, 1]
 
 
+# What the LLM judge may answer for a claim and a source's evidence, and the label each stands for.
+JUDGE_ANSWERS: dict[str, Label] = {
+    "supported": "supported",
+    "contradicted": "contradicted",
+    "not in the text": "unsupported",
+}
+
+
+@dataclass
+class LLMVerdict:
+    """The LLM judge's reading of one source's evidence for one claim, beside the built-in verifier's."""
+
+    answer: str  # one of JUDGE_ANSWERS, or "" when its answer could not be used
+    reason: str  # its one-line reason, or why its answer was not used
+    verifier_label: Label  # the built-in verifier's label for the same pair
+    decided: bool  # True: the answer is the pair's label; False: the verifier's label was kept
+
+
 @dataclass
 class SourceSupport:
     """How one source bears on one claim."""
@@ -71,6 +90,8 @@ class SourceSupport:
     conflicting: list[int] = field(default_factory=list)
     # The claim checker's probabilities for this source's evidence: entailment, neutral, contradiction.
     checker: dict[str, float] = field(default_factory=dict)
+    # With CheckSettings.judge == "llm": the LLM judge's verdict, and whether it or the verifier decided.
+    judge: LLMVerdict | None = None
 
 
 @dataclass
@@ -88,6 +109,9 @@ class Claim:
     # The subject a claim shares with the claim before it ("Anna met Bob | and thanked him"), which it is
     # checked with: see ``statement``.
     subject: str = ""
+    # Which judge gave the labels of the claim's sources: the built-in verifier, the LLM judge, or both
+    # (the LLM where its answer was usable, the verifier where it was not).
+    decided_by: Literal["verifier", "llm", "llm and verifier"] = "verifier"
 
     @property
     def statement(self) -> str:
@@ -124,7 +148,19 @@ class CheckSettings:
     summary_sentences: int = 5
     top_k: int = 3
     embedder: str = "minilm"  # short name from factaid.models.MODELS, a hub id or a path
-    llm: str = "gemma-270m"
+    llm: str = "gemma-270m"  # short name, hub id, folder or .gguf file; unused when llm_url is given
+    # How a local LLM runs: "auto" reads GGUF files (the bundled models, a .gguf path) with llama.cpp when
+    # llama-cpp-python is installed, and everything else with transformers.
+    llm_engine: Literal["auto", "llama.cpp", "transformers"] = "auto"
+    # An OpenAI-compatible server (Ollama, vLLM, llama.cpp's server, LM Studio) instead of a local LLM:
+    # its base URL (e.g. http://127.0.0.1:11434/v1) and model name. The API key is never stored here; it
+    # is read from FACTAID_LLM_API_KEY or OPENAI_API_KEY when the server is called.
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_api: Literal["completion", "chat"] = "completion"  # which prompt files and endpoint the LLM gets
+    llm_timeout: float = 120.0  # seconds to wait for a server's answer (connecting: at most 10)
+    llm_retries: int = 2  # retries of a failed server call, with exponential backoff
+    judge: Literal["verifier", "llm"] = "verifier"  # "llm": the LLM judges each claim and source too
     nli: str | None = None  # optional sequence-classification verifier: hub id or path
     supported_threshold: float | None = None  # None: the calibrated one
     allow_private_urls: bool = False
@@ -141,6 +177,8 @@ class Report:
     settings: CheckSettings
     warnings: list[str] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
+    summary_model: str = ""  # the LLM that wrote an abstractive summary, and how it ran
+    judge_model: str = ""  # the LLM that judged the claims with CheckSettings.judge == "llm"
 
     def to_dict(self) -> dict:
         return asdict(self)

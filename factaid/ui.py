@@ -149,6 +149,10 @@ def _status(report: Report) -> str:
     parts = [f"{n} {ui_render.STATUS_TEXT[s]}" for s, n in counts.items() if n]
     head = f"**Checked {len(report.claims)} claims against {len(report.sources)} sources:**"
     lines = [f"{head} {', '.join(parts)}."]
+    if report.summary_model:
+        lines.append(f"- summary written by {report.summary_model}")
+    if report.judge_model:
+        lines.append(f"- claims judged by the verifier and the LLM judge {report.judge_model}")
     lines += [f"- warning: {w}" for w in report.warnings]
     return "\n".join(lines)
 
@@ -171,12 +175,27 @@ def _results(report: Report) -> list:
     ]
 
 
-def _settings(mode: str, sentences: float, override: bool, threshold: float, top_k: float) -> CheckSettings:
+def _settings(
+    mode: str,
+    sentences: float,
+    override: bool,
+    threshold: float,
+    top_k: float,
+    llm_url: str = "",
+    llm_model: str = "",
+    judge: str = "verifier",
+) -> CheckSettings:
+    llm_url, llm_model = (llm_url or "").strip(), (llm_model or "").strip()
+    if bool(llm_url) != bool(llm_model):
+        raise InputError("give both the LLM server's URL and a model name it serves, or neither")
     return CheckSettings(
         mode=mode,
         summary_sentences=int(sentences),
         top_k=int(top_k),
         supported_threshold=float(threshold) if override else None,
+        llm_url=llm_url or None,
+        llm_model=llm_model or None,
+        judge=judge or "verifier",
     )
 
 
@@ -214,12 +233,12 @@ def run_check(session: str, count: int, *values, progress: gr.Progress = gr.Prog
     """Event handler of the Run button: inputs are the slot fields, then the summary and advanced settings."""
     n_slot_fields = SOURCE_SLOTS * FIELDS_PER_SLOT
     slot_values = list(values[:n_slot_fields])
-    choice, mode, sentences, user_summary, override, threshold, top_k = values[n_slot_fields:]
+    choice, mode, sentences, user_summary, *advanced = values[n_slot_fields:]
     _running.add(session)  # one run per page at a time: Button.click's trigger_mode is "once"
     try:
         documents = _documents(int(count), slot_values)
         summary = user_summary if choice == CHECK else None
-        settings = _settings(mode, sentences, override, threshold, top_k)
+        settings = _settings(mode, sentences, *advanced)
         on_progress = _progress_callback(progress, session)
         report = check(documents, summary, settings, progress=on_progress)
         return _results(report)  # inside the try: a failure while rendering is reported too
@@ -283,7 +302,23 @@ def _summary_inputs() -> list[gr.components.Component]:
         override = gr.Checkbox(label="Override the calibrated 'supported' threshold", value=False)
         threshold = gr.Slider(0.0, 1.0, value=0.5, step=0.01, label="Supported threshold")
         top_k = gr.Slider(1, 10, value=CheckSettings.top_k, step=1, label="Evidence sentences (top-k)")
-    return [choice, mode, sentences, user_summary, override, threshold, top_k]
+        gr.Markdown(
+            "An OpenAI-compatible LLM server (Ollama, vLLM, llama.cpp's server, LM Studio) to write the "
+            "summary and judge claims, instead of the bundled model; its API key comes from "
+            "`FACTAID_LLM_API_KEY` or `OPENAI_API_KEY` where the app runs."
+        )
+        with gr.Row():
+            llm_url = gr.Textbox(
+                label="LLM server URL", placeholder="http://127.0.0.1:11434/v1", elem_id="llm-url"
+            )
+            llm_model = gr.Textbox(label="LLM model name", placeholder="llama3.2", elem_id="llm-model")
+        judge = gr.Radio(
+            [("built-in verifier", "verifier"), ("LLM judge too (its usable answers decide)", "llm")],
+            value="verifier",
+            label="Judge",
+            elem_id="judge",
+        )
+    return [choice, mode, sentences, user_summary, override, threshold, top_k, llm_url, llm_model, judge]
 
 
 def _result_views() -> list[gr.components.Component]:

@@ -41,6 +41,30 @@ def checker_text(support: SourceSupport) -> str:
     return f"checker: {named}"
 
 
+DECIDED_TEXT = {
+    "verifier": "the verifier",
+    "llm": "the LLM judge",
+    "llm and verifier": "the LLM judge where its answer was usable, else the verifier",
+}
+
+
+def judge_text(support: SourceSupport) -> str:
+    """Both judges' verdicts for one source and which one decided: "verifier: unsupported; LLM judge:
+    supported (decided): the evidence says so", or the reason the LLM's answer was not used."""
+    if support.judge is None:
+        return ""
+    verdict = support.judge
+    if verdict.decided:
+        return f"verifier: {verdict.verifier_label}; LLM judge: {verdict.answer} (decided): {verdict.reason}"
+    return f"verifier: {verdict.verifier_label} (decided); LLM judge's answer not used: {verdict.reason}"
+
+
+def decided_text(claim: Claim) -> str:
+    """Whose labels a claim's verdict rests on, when the LLM judge ran."""
+    judged = any(s.judge is not None for s in claim.support)
+    return f"decided by {DECIDED_TEXT[claim.decided_by]}" if judged else ""
+
+
 CSS = """
 .fa-text { white-space: pre-wrap; line-height: 1.6; color: #111; background: #fff;
   padding: 10px 12px; border: 1px solid #ddd; border-radius: 6px; }
@@ -203,17 +227,24 @@ def claim_detail_html(report: Report, claim_index: int | None) -> str:
         f"supported by: {escape(', '.join(claim.supported_by) or 'none')}; "
         f"contradicted by: {escape(', '.join(claim.contradicted_by) or 'none')}"
     )
+    judged = any(s.judge is not None for s in claim.support)
     rows = "".join(
         f"<tr><td>{escape(s.source_id)}</td><td>{_badge(s.label)} {PROBABILITY} {s.score:.2f}</td>"
-        f"<td>{escape(checker_text(s))}</td><td>{escape('; '.join(s.reasons))}</td></tr>"
+        f"<td>{escape(checker_text(s))}</td>"
+        + (f"<td class='fa-judge'>{escape(judge_text(s))}</td>" if judged else "")
+        + f"<td>{escape('; '.join(s.reasons))}</td></tr>"
         for s in claim.support
     )
+    judge_head = "<th>Verifier and LLM judge</th>" if judged else ""
     table = (
-        '<table class="fa-table"><tr><th>Source</th><th>Verdict</th><th>Claim checker</th><th>Why</th></tr>'
-        f"{rows}</table>"
+        '<table class="fa-table"><tr><th>Source</th><th>Verdict</th><th>Claim checker</th>'
+        f"{judge_head}<th>Why</th></tr>{rows}</table>"
         if rows
         else ""
     )
+    decided = decided_text(claim)
+    if decided:
+        backing += f"; {decided}"
     return (
         f"<div class='fa-claim-detail'><p><b>Claim {claim.index + 1}</b>: {escape(claim.shown_text)}</p>"
         f"<p>{_badge(status)} {PROBABILITY} <b>{claim.score:.2f}</b> "
@@ -231,11 +262,14 @@ def agreement_html(report: Report) -> str:
         cells = []
         for source in report.sources:
             support = next((s for s in claim.support if s.source_id == source.id), None)
-            cells.append(
-                f"<td>{_badge(support.label, f'{support.label}, {PROBABILITY} {support.score:.2f}')}</td>"
-                if support
-                else "<td>-</td>"
+            if support is None:
+                cells.append("<td>-</td>")
+                continue
+            badge = _badge(support.label, f"{support.label}, {PROBABILITY} {support.score:.2f}")
+            judged = (
+                f"<br><span class='fa-muted'>{escape(judge_text(support))}</span>" if support.judge else ""
             )
+            cells.append(f"<td>{badge}{judged}</td>")
         rows.append(
             f"<tr><td>{claim.index + 1}. {escape(claim.shown_text)}</td>"
             f"<td>{_badge(status)} {PROBABILITY} {claim.score:.2f}</td>{''.join(cells)}</tr>"

@@ -7,7 +7,7 @@ from importlib.resources import files
 
 import pytest
 
-from factaid import models, pipeline, retrieve, summarize
+from factaid import llm, models, pipeline, retrieve, summarize
 from factaid.errors import ModelLoadError
 from factaid.types import CheckSettings
 
@@ -82,7 +82,7 @@ def test_get_llm_missing_folder_says_what_to_do(tmp_path):
 def test_prompt_holds_the_template_and_the_sources(tiny_llm_dir, small_sources):
     sources, index = small_sources
     tokenizer, model = models.get_llm(str(tiny_llm_dir))
-    summarizer = summarize.LLMSummarizer(tokenizer, model, index.embeddings)
+    summarizer = summarize.LLMSummarizer(llm.TransformersModel(tokenizer, model, "tiny"), index.embeddings)
     prompt, article = summarizer.build_prompt(sources)
     template = files("factaid.prompts").joinpath(summarize.PROMPT_FILE).read_text(encoding="utf-8")
     head, tail = template.split("$article")
@@ -155,10 +155,12 @@ def test_clean_generation_keeps_at_most_the_sentences_asked_for():
 
 
 @pytest.mark.slow
-def test_bundled_gemma_summarizes_the_examples(shared_articles, embedder):
+@pytest.mark.parametrize("engine", ["llama.cpp", "transformers"])
+def test_bundled_gemma_summarizes_the_examples(shared_articles, embedder, engine):
     sources = pipeline.load_sources([str(p) for p in shared_articles.values()], CheckSettings())
     index = retrieve.EvidenceIndex(sources, embedder)
-    summary = summarize.summarize(sources, CheckSettings(mode="abstractive", summary_sentences=2), index)
+    settings = CheckSettings(mode="abstractive", summary_sentences=2, llm_engine=engine)
+    summary = summarize.summarize(sources, settings, index)
     assert re.search(r"[A-Z][^.!?]{10,}[.!?]", summary), summary
     assert re.search(r"Putin|Assad|Syria|Russia", summary), summary
 
@@ -169,7 +171,7 @@ def test_bundled_gemma_writes_the_same_summary_with_the_shortlist_head(shared_ar
 
     sources = pipeline.load_sources([str(p) for p in shared_articles.values()], CheckSettings())
     index = retrieve.EvidenceIndex(sources, embedder)
-    settings = CheckSettings(mode="abstractive", summary_sentences=2)
+    settings = CheckSettings(mode="abstractive", summary_sentences=2, llm_engine="transformers")
     _, model = models.get_llm(settings.llm)
     shortlisted = model.get_output_embeddings()
     assert type(shortlisted).__name__ == "ShortlistHead"
@@ -177,10 +179,10 @@ def test_bundled_gemma_writes_the_same_summary_with_the_shortlist_head(shared_ar
     plain.weight = shortlisted.weight  # the float32 layer itself, as loaded
     summarizer = summarize.get_summarizer(settings, index.embeddings)
     prompt, _ = summarizer.build_prompt(sources)
-    with_shortlist = summarizer.generate(prompt, max_new_tokens=70)
+    with_shortlist = summarizer.llm.complete(prompt, 70)
     model.set_output_embeddings(plain)
     try:
-        with_float32 = summarizer.generate(prompt, max_new_tokens=70)
+        with_float32 = summarizer.llm.complete(prompt, 70)
     finally:
         model.set_output_embeddings(shortlisted)
     assert with_shortlist == with_float32
