@@ -84,7 +84,12 @@ class GeneratedTokenPenalty:
 
 class LlamaCppModel:
     """A GGUF model run by llama.cpp in this process. One llama.cpp context serves one call at a time, so
-    concurrent checks (the app runs two) take turns."""
+    concurrent checks (the app runs two) take turns.
+
+    Every call reads its prompt afresh (``reset``): reusing the cache of an earlier prompt computes the
+    last tokens one at a time, whose rounding differs from a whole batch's, and that changed the bundled
+    Gemma's summary of the same documents from one check to the next (and would make one user's summary
+    depend on another's check). Reading ~500 prompt tokens costs about 2 s on two busy cores."""
 
     def __init__(self, model, name: str) -> None:
         self.model = model
@@ -99,6 +104,7 @@ class LlamaCppModel:
     ) -> str:
         text = ""
         with self._lock:
+            self.model.reset()
             chunks = self.model.create_completion(
                 prompt,
                 max_tokens=max_tokens,
@@ -119,6 +125,7 @@ class LlamaCppModel:
 
     def chat(self, messages: list[Message], max_tokens: int) -> str:
         with self._lock:
+            self.model.reset()
             answer = self.model.create_chat_completion(
                 messages,
                 max_tokens=max_tokens,

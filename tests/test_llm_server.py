@@ -26,7 +26,8 @@ from factaid.types import JUDGE_ANSWERS, CheckSettings
 
 REPO = Path(__file__).resolve().parents[1]
 SERVER_KEY = "test-key-of-the-llama-server"
-SUMMARY = "Inspectors found cracks in the Brenmoor bridge. The bridge was closed to all traffic."
+SUMMARY = "A freight train carrying wheat derailed on the rail bridge outside Brenmoor. Nobody was killed."
+EXAMPLE_WORDS = ("train", "rail", "Brenmoor", "wheat", "Tessel", "Castell", "bridge", "wagons", "spill")
 
 
 def free_port() -> int:
@@ -89,7 +90,7 @@ def test_abstractive_check_through_a_llama_cpp_server(llama_server, bundled_path
     assert report.summary_origin == "abstractive"
     assert report.summary_model == f"gemma at {llama_server}"
     assert report.claims and report.summary.rstrip().endswith((".", "!", "?")), report.summary
-    assert any(word in report.summary for word in ("bridge", "Brenmoor", "inspectors", "Inspectors"))
+    assert any(word in report.summary for word in EXAMPLE_WORDS), report.summary
     for fmt in ("json", "md", "html"):
         text = factaid.render(report, fmt)
         assert SERVER_KEY not in text, fmt  # the key never reaches a report
@@ -257,7 +258,7 @@ def test_usable_judge_answers_decide(fake_server, bundled_paths):
         assert all(s.judge.answer == "contradicted" and s.label == "contradicted" for s in claim.support)
         assert "the LLM judge: The evidence says otherwise." in claim.reasons
     (_, prompt), *_ = fake_server.requests
-    assert "Claim: Inspectors found cracks in the Brenmoor bridge." in prompt["prompt"]
+    assert "Claim: A freight train carrying wheat derailed on the rail bridge" in prompt["prompt"]
 
 
 @pytest.mark.parametrize(
