@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 PROMPT_FILE = "judge_claim.txt"  # few-shot JSON lines to complete: base models and every backend
 CHAT_PROMPT_FILE = "judge_claim_chat.txt"  # an instruction, for chat models (llm_api="chat")
 MAX_ANSWER_TOKENS = 96  # a JSON object with a one-line reason
+# A completion prompt's answer starts with this, written for the model: the bundled base model, asked to
+# continue "Answer:", wrote a bare string ("The evidence says ...") for every question of the example
+# articles, though every example answer in the prompt was a JSON object. The rest must still be valid JSON.
+ANSWER_START = '{"label": "'
 MAX_REASON_CHARS = 300
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
@@ -76,7 +80,8 @@ class LLMJudge:
         prompt = self.prompt.safe_substitute(claim=claim, evidence=evidence)
         if self.api == "chat":
             return self.model.chat([{"role": "user", "content": prompt}], MAX_ANSWER_TOKENS)
-        return self.model.complete(prompt, MAX_ANSWER_TOKENS, stop=("\n",))
+        rest = self.model.complete(f"{prompt.rstrip()} {ANSWER_START}", MAX_ANSWER_TOKENS, stop=("\n",))
+        return ANSWER_START + rest
 
     def verdict(self, claim: Claim, support: SourceSupport) -> LLMVerdict:
         """The judge's verdict on one claim and source; the verifier's label when it cannot be used."""

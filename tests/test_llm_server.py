@@ -178,8 +178,9 @@ class FakeOpenAI(BaseHTTPRequestHandler):
         if self.path.endswith("/chat/completions"):
             choice["message"] = {"role": "assistant", "content": reply}
             kind = "chat.completion"
-        else:
-            choice["text"] = reply
+        else:  # a completion continues its prompt, which may have begun the answer
+            started = judge.ANSWER_START if request["prompt"].endswith(judge.ANSWER_START) else ""
+            choice["text"] = reply.removeprefix(started)
             kind = "text_completion"
         body = {"id": "x", "object": kind, "created": 0, "model": request["model"], "choices": [choice]}
         self._send(200, json.dumps(body))
