@@ -512,6 +512,7 @@ def get_llama_cpp(path: str, context_tokens: int = 2048):
             n_threads=threads,
             n_threads_batch=threads,
             seed=0,
+            swa_full=False,  # a sliding-window cache as long as the window (every call starts afresh)
             verbose=False,
         )
     except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear message
@@ -563,20 +564,23 @@ def _dequantize_into_cache(name: str, target: Path) -> tuple:
     return tokenizer, model
 
 
-def _from_pretrained(path: str, local: bool) -> tuple:
+def _from_pretrained(path: str, local: bool, **options) -> tuple:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False, local_files_only=local)
+    tokenizer = AutoTokenizer.from_pretrained(
+        path, trust_remote_code=False, local_files_only=local, **options
+    )
     model = AutoModelForCausalLM.from_pretrained(
-        path, trust_remote_code=False, dtype=torch.float32, local_files_only=local
+        path, trust_remote_code=False, dtype=torch.float32, local_files_only=local, **options
     )
     return tokenizer, model
 
 
 @_load_once
 def get_llm(name: str = "gemma-270m") -> tuple:
-    """Return (tokenizer, causal LM) in eval mode for a short name from MODELS, a hub id or a local path.
+    """Return (tokenizer, causal LM) in eval mode for a short name from MODELS, a hub id, a local folder or
+    a local .gguf file (dequantized in memory).
 
     Bundled models are dequantized to fp32 once (~60 s) into ``cache_dir()`` and reload from there
     (~10 s); they never touch a hub. Any other name is a folder on disk or, with a network, a hub id.
@@ -593,6 +597,11 @@ def get_llm(name: str = "gemma-270m") -> tuple:
                 tokenizer, model = _load_checked(str(target), local=True, hint=hint)
             else:
                 tokenizer, model = _dequantize_into_cache(name, target)
+        elif is_gguf(name):  # a local GGUF file, dequantized in memory (llama.cpp reads it as it is)
+            path = gguf_path(name)
+            log.info("loading language model %s with transformers (dequantized)", path)
+            hint = "give a GGUF file of an architecture transformers reads (pip install gguf)"
+            tokenizer, model = _load_checked(str(path.parent), local=True, hint=hint, gguf_file=path.name)
         else:
             local = Path(name).expanduser().exists()
             if not local and name.startswith(("/", ".", "~")):
@@ -643,8 +652,8 @@ def shortlist_head(head, shortlist: int = SHORTLIST):
     return ShortlistHead()
 
 
-def _load_checked(path: str, local: bool, hint: str) -> tuple:
+def _load_checked(path: str, local: bool, hint: str, **options) -> tuple:
     try:
-        return _from_pretrained(path, local)
+        return _from_pretrained(path, local, **options)
     except Exception as err:  # noqa: BLE001
         raise ModelLoadError(f"cannot load language model {path!r}: {_one_line(err)}; {hint}") from err

@@ -369,3 +369,15 @@ def test_a_cold_extractive_check_imports_no_llm_client(bundled_paths):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert done.stdout.strip() == "[]", done.stdout
+
+
+def test_a_gguf_path_goes_to_llama_cpp_and_a_missing_one_is_refused(tmp_path):
+    pytest.importorskip("llama_cpp", reason="needs the llm extra: pip install 'factaid[llm]'")
+    path = str(models.gguf_path("gemma-270m"))
+    model = llm.get_language_model(CheckSettings(llm=path))
+    assert isinstance(model, llm.LlamaCppModel) and model.name == f"{path} (llama.cpp)"
+    assert model.count_tokens("Nobody was killed.") == 4  # "Nobody", " was", " killed", "."
+    with pytest.raises(factaid.ModelLoadError, match="no GGUF file at"):
+        llm.get_language_model(CheckSettings(llm=str(tmp_path / "absent.gguf")))
+    with pytest.raises(factaid.ModelLoadError, match="no GGUF file at"):
+        llm.get_language_model(CheckSettings(llm=str(tmp_path / "absent.gguf"), llm_engine="transformers"))
