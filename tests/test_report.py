@@ -17,6 +17,7 @@ from factaid.types import (
     CheckSettings,
     Claim,
     Evidence,
+    LLMVerdict,
     Report,
     Sentence,
     Source,
@@ -208,3 +209,41 @@ def test_html_report_and_app_views_name_every_number_they_show() -> None:
     for view in views:
         assert _unnamed_numbers(_shown_html_text(view)) == [], view
     assert ui_render.claim_choice(report.claims[0], 2).startswith("1. [disputed: sources disagree, support")
+
+
+def test_reports_show_both_judges_and_which_decided() -> None:
+    """With the LLM judge, every format shows its verdict beside the verifier's, and whose label stands."""
+    report = _two_source_report()
+    first, second = report.claims[0].support
+    first.judge = LLMVerdict("supported", "It says Assad is ready to share power.", "supported", True)
+    second.judge = LLMVerdict("", "the answer was not one JSON object: 'I cannot'", "contradicted", False)
+    report.claims[0].decided_by = "llm and verifier"
+    report.summary_model, report.judge_model = "", "llama3.2 at http://localhost:11434/v1"
+    markdown = factaid.render(report, "md")
+    assert (
+        "Claims judged by the verifier and the LLM judge llama3.2 at http://localhost:11434/v1." in markdown
+    )
+    assert (
+        "     - verifier: supported; LLM judge: supported (decided): It says Assad is ready to share power."
+        in markdown
+    )
+    assert (
+        "     - verifier: contradicted (decided); LLM judge's answer not used: the answer was not" in markdown
+    )
+    assert "   - decided by the LLM judge where its answer was usable, else the verifier" in markdown
+    page = _shown_html_text(factaid.render(report, "html"))
+    assert "Verifier and LLM judge" in page and "LLM judge: supported (decided)" in page
+    assert "decided by the LLM judge where its answer was usable" in page
+    assert _unnamed_numbers(page) == [] and _unnamed_numbers(markdown) == []
+    data = json.loads(factaid.render(report, "json"))
+    assert data["claims"][0]["decided_by"] == "llm and verifier"
+    assert data["claims"][0]["support"][1]["judge"] == {
+        "answer": "",
+        "reason": "the answer was not one JSON object: 'I cannot'",
+        "verifier_label": "contradicted",
+        "decided": False,
+    }
+    assert data["judge_model"] == report.judge_model and data["schema_version"] == "1.6"
+    # Without the judge, nothing of it shows.
+    plain = factaid.render(_two_source_report(), "md")
+    assert "LLM judge" not in plain and "decided by" not in plain

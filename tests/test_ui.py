@@ -53,6 +53,23 @@ def _report(source_texts: list[str], summary: str, claim_end: int, supported_by:
     return Report(sources, summary, "user", [claim], [], CheckSettings())
 
 
+# ---------------------------------------------------------------- fast: settings
+def test_advanced_panel_takes_an_llm_server_and_the_judge():
+    from factaid import ui
+    from factaid.errors import InputError
+
+    settings = ui._settings("abstractive", 3, False, 0.5, 3, " http://127.0.0.1:11434/v1 ", "llama3.2", "llm")
+    assert (settings.llm_url, settings.llm_model, settings.judge) == (
+        "http://127.0.0.1:11434/v1",
+        "llama3.2",
+        "llm",
+    )
+    defaults = ui._settings("extractive", 5, False, 0.5, 3, "", "", "verifier")
+    assert defaults.llm_url is None and defaults.llm_model is None and defaults.judge == "verifier"
+    with pytest.raises(InputError, match="both the LLM server's URL and a model name"):
+        ui._settings("extractive", 5, False, 0.5, 3, "http://127.0.0.1:11434/v1", "", "verifier")
+
+
 # ---------------------------------------------------------------- fast: HTML views
 def test_highlighted_text_escapes_and_marks_the_span():
     text = f"Ten wagons fell. {HOSTILE} Rest."
