@@ -5,10 +5,13 @@ mode (``python -X importtime``), warm checks in this process on the same and on 
 verifier's throughput on a consistency file, the embedder's overhead over its bare model, how a warm
 check grows with documents and claims, the app's throughput and latency for simultaneous users
 (eval/load.py), and the rows per second of ``python -m eval consistency`` with 1 and 2 local processes
-(``--workers``) beside 1 and 2 Ray actors (``--ray``). factaid caches embeddings and spaCy parses by
-content, so "new documents" are variants of the examples in which *every* sentence differs (a marker
-word is put at the start of each), not just the first word: otherwise all but one sentence would hit
-the caches. ``--steps`` runs some of the steps only (``--steps rows``: the rows per second alone).
+(``--workers``) beside 1 and 2 Ray actors (``--ray``), and what the LLM judge adds to a check
+(``--steps judge``). Abstractive mode is measured with each engine of the bundled LLM, llama.cpp (where
+installed) and transformers, cold and warm, with the tokens the LLM writes per second. factaid caches
+embeddings and spaCy parses by content, so "new documents" are variants of the examples in which
+*every* sentence differs (a marker word is put at the start of each), not just the first word:
+otherwise all but one sentence would hit the caches. ``--steps`` runs some of the steps only
+(``--steps rows``: the rows per second alone).
 
 The machine may be shared: the load average is recorded at the start and the end of the run.
 """
