@@ -201,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         from . import bench
 
         return bench.main(argv[1:])
+    if argv[:1] == ["summary-compare"]:  # two summary runs on the same rows, row by row
+        return summary.compare_main(argv[1:])
     if argv[:1] == ["lead-weight"]:  # chooses the extractive summary's lead bias: its own options
         from . import lead_weight
 

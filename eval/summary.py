@@ -86,3 +86,58 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
         "errors": len(results) - len(ok),
         "tables": {"Summary quality (ROUGE F1 x 100; claims supported by factaid's verifier)": table},
     }
+
+
+def compare(first: Path, second: Path, system: str = "abstractive", resamples: int = 5000) -> dict:
+    """Two runs of this task on the same rows (run folders), row by row: how many summaries are the same
+    word for word, and the differences (first minus second) of the share of claims the verifier supports
+    and of ROUGE-1, with 95% bootstrap intervals over the rows (seeded, so a rerun gives the same)."""
+    import json
+    import random
+
+    def rows(folder: Path) -> dict[str, dict]:
+        lines = (folder / "rows.jsonl").read_text(encoding="utf-8").splitlines()
+        return {row["id"]: row[system] for row in map(json.loads, lines) if system in row}
+
+    one, other = rows(first), rows(second)
+    ids = sorted(one.keys() & other.keys())
+    rng = random.Random(0)
+
+    def interval(values: list[float]) -> list[float]:
+        means = sorted(sum(rng.choices(values, k=len(values))) / len(values) for _ in range(resamples))
+        return [round(means[int(0.025 * resamples)], 4), round(means[int(0.975 * resamples) - 1], 4)]
+
+    shares = [
+        one[i]["supported_share"] - other[i]["supported_share"]
+        for i in ids
+        if one[i]["supported_share"] is not None and other[i]["supported_share"] is not None
+    ]
+    rouge1 = [one[i]["rouge"]["rouge1"] - other[i]["rouge"]["rouge1"] for i in ids]
+    return {
+        "rows": len(ids),
+        "same_summary": sum(one[i]["summary"] == other[i]["summary"] for i in ids),
+        "claims": [sum(one[i]["claims"] for i in ids), sum(other[i]["claims"] for i in ids)],
+        "supported_share_higher_lower_same": [sum(d > 0 for d in shares), sum(d < 0 for d in shares)]
+        + [sum(d == 0 for d in shares)],
+        "supported_share_difference": round(sum(shares) / len(shares), 4) if shares else None,
+        "supported_share_difference_95": interval(shares) if shares else None,
+        "rouge1_difference": round(sum(rouge1) / len(rouge1), 4) if rouge1 else None,
+        "rouge1_difference_95": interval(rouge1) if rouge1 else None,
+    }
+
+
+def compare_main(argv: list[str]) -> int:
+    """``python -m eval summary-compare RUN_A RUN_B``: compare two run folders of this task row by row."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m eval summary-compare", description=compare.__doc__)
+    parser.add_argument("first", type=Path, help="a run folder of python -m eval summary")
+    parser.add_argument("second", type=Path, help="another, on the same rows")
+    parser.add_argument("--system", default="abstractive", choices=MODES)
+    args = parser.parse_args(argv)
+    for folder in (args.first, args.second):
+        if not (folder / "rows.jsonl").is_file():
+            parser.error(f"{folder}: no rows.jsonl; give a run folder of python -m eval summary")
+    print(json.dumps(compare(args.first, args.second, args.system), indent=1))
+    return 0

@@ -418,3 +418,30 @@ def test_probes_task_refuses_a_file_of_another_shape(tmp_path, capsys):
     bad.write_text(json.dumps({"sets": [{"event": "x", "probes": [{"text": "A claim."}]}]}))
     assert main(["probes", "--data", str(bad), "--out", str(tmp_path / "run")]) == 2
     assert "not a probe file" in capsys.readouterr().err
+
+
+def test_summary_compare_matches_rows_and_counts_differences(tmp_path):
+    from eval import summary
+
+    def run(name: str, shares: list[float], rouge1: list[float], texts: list[str]) -> Path:
+        folder = tmp_path / name
+        folder.mkdir()
+        rows = [
+            {
+                "id": f"r{i}",
+                "abstractive": {"summary": t, "claims": 2, "supported_share": s, "rouge": {"rouge1": r}},
+            }
+            for i, (s, r, t) in enumerate(zip(shares, rouge1, texts))
+        ]
+        (folder / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        return folder
+
+    first = run("a", [1.0, 0.5, 0.0], [30.0, 20.0, 10.0], ["A.", "B.", "C."])
+    second = run("b", [0.5, 0.5, 0.5], [20.0, 20.0, 20.0], ["A.", "X.", "Y."])
+    found = summary.compare(first, second)
+    assert found["rows"] == 3 and found["same_summary"] == 1 and found["claims"] == [6, 6]
+    assert found["supported_share_higher_lower_same"] == [1, 1, 1]
+    assert found["supported_share_difference"] == 0.0 and found["rouge1_difference"] == 0.0
+    low, high = found["rouge1_difference_95"]
+    assert low < 0 < high
+    assert main(["summary-compare", str(first), str(second)]) == 0
