@@ -277,6 +277,14 @@ def accuracy_per_set(tokenizer, model, sets: dict[str, list[Pair]]) -> dict[str,
     return figures
 
 
+def measure(tokenizer, model, held_out: dict[str, list[Pair]], args: argparse.Namespace) -> dict:
+    """Accuracy per held-out part of every training set and per set never trained on."""
+    return {
+        "held_out": accuracy_per_set(tokenizer, model, held_out),
+        "never_trained_on": accuracy_per_set(tokenizer, model, evaluation_data(args.nli, args.seed)),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval train-checker", description=__doc__.split("\n")[0])
     parser.add_argument("--nli", type=Path, required=True, help="the folder of NLI sets (../shared/data/nli)")
@@ -294,7 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=RUN, help="checkpoint folder")
     parser.add_argument("--write", action="store_true", help="write factaid/checker/ when training ends")
+    parser.add_argument(
+        "--measure", action="store_true", help="only measure the checker in factaid/checker/ (no training)"
+    )
     args = parser.parse_args(argv)
+    if args.measure:
+        checker = models.get_checker()
+        _, held_out = training_data(args.nli, args.seed)
+        print(json.dumps(measure(checker.tokenizer, checker.model, held_out, args), indent=2))
+        return 0
     seed_everything(args.seed)
     settings = {
         k: v for k, v in vars(args).items() if k in ("epochs", "batch_size", "learning_rate", "seed", "limit")
@@ -312,10 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer, model, finished = train(train_pairs, args, args.out)
     if not finished:
         return 0
-    figures = {
-        "held_out": accuracy_per_set(tokenizer, model, held_out),
-        "never_trained_on": accuracy_per_set(tokenizer, model, evaluation_data(args.nli, args.seed)),
-    }
+    figures = measure(tokenizer, model, held_out, args)
     print(json.dumps(figures, indent=2))
     if args.write:
         card = {
