@@ -23,10 +23,10 @@ ROWS = 12
 PLACES = ("Harlow", "Brenmoor", "Corran", "Aldwick", "Tessel", "Marden")
 
 
-def _write_data(path: Path) -> list[str]:
-    """ROWS consistency rows (half faithful, half not) with short documents; returns their ids."""
+def write_council_rows(path: Path, rows: int = ROWS) -> list[str]:
+    """``rows`` consistency rows (half faithful, half not) with short documents; returns their ids."""
     lines = []
-    for i in range(ROWS):
+    for i in range(rows):
         place, number = PLACES[i % len(PLACES)], 10 + i
         document = (
             f"The council of {place} met on Monday evening. It approved a plan to repair {number} bridges "
@@ -51,7 +51,7 @@ def _write_data(path: Path) -> list[str]:
         }
         lines.append(json.dumps(row))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [f"k{i:02d}" for i in range(ROWS)]
+    return [f"k{i:02d}" for i in range(rows)]
 
 
 def _command(data: Path, out: Path, workers: int) -> list[str]:
@@ -93,7 +93,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigkill_mid_run_then_rerun_keeps_every_row_once(tmp_path, workers):
     data, out = tmp_path / "small.jsonl", tmp_path / "run"
-    ids = _write_data(data)
+    ids = write_council_rows(data)
     rows_file = out / "rows.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(

@@ -33,6 +33,7 @@ import pytest
 pytest.importorskip("ray")  # the extra factaid[ray]; CI installs it (setup.sh)
 
 from test_batch import batch_lines, read_output  # noqa: E402
+from test_eval_kill import write_council_rows  # noqa: E402
 
 from eval.__main__ import main as eval_main  # noqa: E402
 from factaid import cli  # noqa: E402
@@ -41,7 +42,6 @@ FACTAID = Path(sys.executable).with_name("factaid")
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = 10
-PLACES = ("Harlow", "Brenmoor", "Corran", "Aldwick", "Tessel")
 
 
 def _children(pid: int) -> list[int]:
@@ -132,24 +132,7 @@ def cluster() -> Iterator[dict]:
 
 
 def _write_rows(path: Path) -> Path:
-    """ROWS consistency rows, half faithful and half not, with short documents."""
-    lines = []
-    for i in range(ROWS):
-        place, number = PLACES[i % len(PLACES)], 10 + i
-        document = (
-            f"The council of {place} met on Monday evening. It approved a plan to repair {number} bridges "
-            f"before the winter. The work will cost {number * 3} million euros. Mayor Ada Renn said the "
-            "repairs were overdue. The first crews will start in March."
-        )
-        summary = (
-            f"The {place} council approved repairs to {number} bridges."
-            if i % 2 == 0
-            else f"The {place} council rejected a plan to build {number + 5} bridges."
-        )
-        lines.append(
-            json.dumps({"id": f"k{i:02d}", "document": document, "summary": summary, "label": 1 - i % 2})
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_council_rows(path, ROWS)
     return path
 
 
