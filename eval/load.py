@@ -62,7 +62,7 @@ def api_args(texts: list[str], summary: str) -> list:
         0.5,
         defaults.top_k,
     ]
-    return [*slots, *summary_inputs, "", "", defaults.judge]
+    return [*slots, *summary_inputs, "", "", defaults.llm_api, defaults.judge]
 
 
 @contextlib.contextmanager

@@ -183,6 +183,7 @@ def _settings(
     top_k: float,
     llm_url: str = "",
     llm_model: str = "",
+    llm_api: str = "completion",
     judge: str = "verifier",
 ) -> CheckSettings:
     llm_url, llm_model = (llm_url or "").strip(), (llm_model or "").strip()
@@ -195,6 +196,7 @@ def _settings(
         supported_threshold=float(threshold) if override else None,
         llm_url=llm_url or None,
         llm_model=llm_model or None,
+        llm_api=llm_api or "completion",
         judge=judge or "verifier",
     )
 
@@ -312,13 +314,20 @@ def _summary_inputs() -> list[gr.components.Component]:
                 label="LLM server URL", placeholder="http://127.0.0.1:11434/v1", elem_id="llm-url"
             )
             llm_model = gr.Textbox(label="LLM model name", placeholder="llama3.2", elem_id="llm-model")
+        llm_api = gr.Radio(
+            [("document to complete (base models too)", "completion"), ("chat instruction", "chat")],
+            value="completion",
+            label="LLM prompts",
+            elem_id="llm-api",
+        )
         judge = gr.Radio(
             [("built-in verifier", "verifier"), ("LLM judge too (its usable answers decide)", "llm")],
             value="verifier",
             label="Judge",
             elem_id="judge",
         )
-    return [choice, mode, sentences, user_summary, override, threshold, top_k, llm_url, llm_model, judge]
+    advanced = [override, threshold, top_k, llm_url, llm_model, llm_api, judge]
+    return [choice, mode, sentences, user_summary, *advanced]
 
 
 def _result_views() -> list[gr.components.Component]:

@@ -58,16 +58,18 @@ def test_advanced_panel_takes_an_llm_server_and_the_judge():
     from factaid import ui
     from factaid.errors import InputError
 
-    settings = ui._settings("abstractive", 3, False, 0.5, 3, " http://127.0.0.1:11434/v1 ", "llama3.2", "llm")
-    assert (settings.llm_url, settings.llm_model, settings.judge) == (
-        "http://127.0.0.1:11434/v1",
+    url = "http://127.0.0.1:11434/v1"
+    settings = ui._settings("abstractive", 3, False, 0.5, 3, f" {url} ", "llama3.2", "chat", "llm")
+    assert (settings.llm_url, settings.llm_model, settings.llm_api, settings.judge) == (
+        url,
         "llama3.2",
+        "chat",
         "llm",
     )
-    defaults = ui._settings("extractive", 5, False, 0.5, 3, "", "", "verifier")
+    defaults = ui._settings("extractive", 5, False, 0.5, 3, "", "", "completion", "verifier")
     assert defaults.llm_url is None and defaults.llm_model is None and defaults.judge == "verifier"
     with pytest.raises(InputError, match="both the LLM server's URL and a model name"):
-        ui._settings("extractive", 5, False, 0.5, 3, "http://127.0.0.1:11434/v1", "", "verifier")
+        ui._settings("extractive", 5, False, 0.5, 3, url, "", "completion", "verifier")
 
 
 # ---------------------------------------------------------------- fast: HTML views
