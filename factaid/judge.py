@@ -112,7 +112,7 @@ class LLMJudge:
             decided = [s.judge.decided for s in claim.support]
             claim.decided_by = "llm" if all(decided) else "llm and verifier" if any(decided) else "verifier"
             # The verifier's own rule over sources, so that both judges' labels combine alike.
-            verify._decide(claim, claim.support)
+            verify.decide(claim, claim.support)
         return claims
 
 

@@ -311,7 +311,7 @@ class Verifier:
         ]
         if self.nli is not None:
             self._add_nli(claims, supports)
-        return [_decide(claim, support) for claim, support in zip(claims, supports)]
+        return [decide(claim, support) for claim, support in zip(claims, supports)]
 
     def _checker_probabilities(
         self, claims: list[Claim], candidates: list[dict[str, list[Evidence]]], views: list[SourceView]
@@ -400,7 +400,7 @@ def label_of(score: float, threshold: float, features: dict[str, float]) -> Labe
     return "supported" if score >= threshold and not unfound(features) else "unsupported"
 
 
-def _decide(claim: Claim, support: list[SourceSupport]) -> Claim:
+def decide(claim: Claim, support: list[SourceSupport]) -> Claim:
     """A claim's verdict over all sources: supported by any, else contradicted by any, else unsupported."""
     claim.support = support
     claim.supported_by = [s.source_id for s in support if s.label == "supported"]
