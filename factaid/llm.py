@@ -105,14 +105,7 @@ class LlamaCppModel:
         text = ""
         with self._lock:
             self.model.reset()
-            chunks = self.model.create_completion(
-                prompt,
-                max_tokens=max_tokens,
-                temperature=0.0,
-                repeat_penalty=1.0,  # the penalty is GeneratedTokenPenalty's, as transformers applies it
-                logits_processor=_processors(),
-                stream=True,
-            )
+            chunks = self.model.create_completion(prompt, max_tokens=max_tokens, stream=True, **_greedy())
             for chunk in chunks:
                 piece = chunk["choices"][0]["text"]
                 text += piece
@@ -126,13 +119,7 @@ class LlamaCppModel:
     def chat(self, messages: list[Message], max_tokens: int) -> str:
         with self._lock:
             self.model.reset()
-            answer = self.model.create_chat_completion(
-                messages,
-                max_tokens=max_tokens,
-                temperature=0.0,
-                repeat_penalty=1.0,
-                logits_processor=_processors(),
-            )
+            answer = self.model.create_chat_completion(messages, max_tokens=max_tokens, **_greedy())
         return answer["choices"][0]["message"]["content"] or ""
 
 
@@ -141,6 +128,12 @@ def _processors():
     from llama_cpp import LogitsProcessorList
 
     return LogitsProcessorList([GeneratedTokenPenalty()])
+
+
+def _greedy() -> dict:
+    """llama.cpp's decoding options: greedy, with the repetition penalty GeneratedTokenPenalty's (on
+    generated tokens only, as transformers applies it) instead of llama.cpp's own."""
+    return {"temperature": 0.0, "repeat_penalty": 1.0, "logits_processor": _processors()}
 
 
 # ----------------------------------------------------------------------------- transformers

@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from processes import stop
 
 import factaid
 from factaid import cli, ui_render
@@ -229,12 +230,7 @@ def test_app_py_serves_on_gradios_server_port(tmp_path):
                 time.sleep(0.5)
         assert config["title"] == "factaid"
     finally:
-        app.terminate()
-        try:
-            app.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            app.kill()
-            app.wait()
+        stop(app, timeout=30)
 
 
 # ---------------------------------------------------------------- slow: the app in a browser
