@@ -18,8 +18,6 @@ import re
 from string import Template
 
 from . import llm, verify
-from .errors import InputError
-from .summarize import load_prompt
 from .types import JUDGE_ANSWERS, CheckSettings, Claim, LLMVerdict, SourceSupport
 
 log = logging.getLogger(__name__)
@@ -69,11 +67,9 @@ class LLMJudge:
     """Asks one language model about every claim and source, with the prompt its API takes."""
 
     def __init__(self, model: llm.LanguageModel, api: str = "completion") -> None:
-        if api not in ("completion", "chat"):
-            raise InputError(f"unknown llm_api {api!r}: use 'completion' or 'chat'")
+        self.prompt: Template = llm.prompt_for(api, PROMPT_FILE, CHAT_PROMPT_FILE)
         self.model = model
         self.api = api
-        self.prompt: Template = load_prompt(CHAT_PROMPT_FILE if api == "chat" else PROMPT_FILE)
 
     def ask(self, claim: str, evidence: str) -> str:
         """The model's raw reply about ``claim`` beside ``evidence``."""

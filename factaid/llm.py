@@ -2,7 +2,7 @@
 OpenAI-compatible server (Ollama, vLLM, llama.cpp's server, LM Studio).
 
 Every backend gets the same prompts (files in prompts/) and decodes greedily; a local model also gets the
-same repetition penalty, on generated tokens only (summarize.REPETITION_PENALTY). Models load lazily,
+same repetition penalty, on generated tokens only (``REPETITION_PENALTY``). Models load lazily,
 once per process (``models``); a server's client is made once per server and model. The summary stage
 and the LLM judge ask for a model with ``get_language_model(settings)`` and use only ``LanguageModel``.
 """
@@ -13,12 +13,14 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from importlib.resources import files
+from string import Template
 from typing import Protocol
 
 import numpy as np
 
 from . import models
-from .errors import InputError, LLMError
+from .errors import FactaidError, InputError, LLMError
 from .types import CheckSettings
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,24 @@ class LanguageModel(Protocol):
     def chat(self, messages: list[Message], max_tokens: int) -> str:
         """The assistant's reply to ``messages``."""
         ...
+
+
+def load_prompt(name: str) -> Template:
+    """A prompt template shipped in the factaid.prompts package (the repo's prompts/ folder)."""
+    try:
+        return Template(files("factaid.prompts").joinpath(name).read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise FactaidError(
+            f"prompt file {name!r} is missing from factaid/prompts; reinstall factaid"
+        ) from err
+
+
+def prompt_for(api: str, completion_file: str, chat_file: str) -> Template:
+    """The prompt an LLM API takes: a document to complete ("completion", which base models need) or an
+    instruction ("chat")."""
+    if api not in ("completion", "chat"):
+        raise InputError(f"unknown llm_api {api!r}: use 'completion' or 'chat'")
+    return load_prompt(chat_file if api == "chat" else completion_file)
 
 
 def _cut_at(text: str, stop: Sequence[str]) -> int | None:

@@ -15,7 +15,6 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.resources import files
 from string import Template
 from typing import Protocol
 
@@ -23,7 +22,7 @@ import numpy as np
 
 from . import llm
 from .errors import FactaidError, InputError
-from .llm import LanguageModel
+from .llm import LanguageModel, prompt_for
 from .types import CheckSettings, Source
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,6 @@ REDUNDANT_COSINE = 0.75
 # without their second lede (at 0.75), the bundled Gemma copied the prompt's sample article instead.
 ARTICLE_REDUNDANT_COSINE = 0.8
 MIN_WORDS = 6
-REPETITION_PENALTY = llm.REPETITION_PENALTY  # on generated tokens only, see llm.GeneratedTokenPenalty
 TOKENS_PER_SENTENCE = 30  # generation budget per requested summary sentence
 # ~500 prompt tokens keep Gemma-270M fast on two cores; at ~700 its summaries drifted further.
 MAX_PROMPT_TOKENS = 500
@@ -179,16 +177,6 @@ class ExtractiveSummarizer:
 # ----------------------------------------------------------------------------- LLM summarizer
 
 
-def load_prompt(name: str = PROMPT_FILE) -> Template:
-    """A prompt template shipped in the factaid.prompts package (the repo's prompts/ folder)."""
-    try:
-        return Template(files("factaid.prompts").joinpath(name).read_text(encoding="utf-8"))
-    except FileNotFoundError as err:
-        raise FactaidError(
-            f"prompt file {name!r} is missing from factaid/prompts; reinstall factaid"
-        ) from err
-
-
 _STOP_MARKERS = ("\n\n", "Article:", "Summary:", "<end_of_turn>", "<eos>")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*(?=\s|$)")
 
@@ -230,12 +218,11 @@ class LLMSummarizer:
         on_text: Callable[[str], None] | None = None,
         api: str = "completion",
     ) -> None:
-        if api not in ("completion", "chat"):
-            raise InputError(f"unknown llm_api {api!r}: use 'completion' or 'chat'")
+        chosen = prompt_for(api, PROMPT_FILE, CHAT_PROMPT_FILE)
         self.llm = llm
         self.embeddings = embeddings
         self.api = api
-        self.prompt = prompt or load_prompt(CHAT_PROMPT_FILE if api == "chat" else PROMPT_FILE)
+        self.prompt = prompt or chosen
         self.max_prompt_tokens = max_prompt_tokens
         self.on_text = on_text
 
