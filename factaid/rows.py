@@ -39,6 +39,8 @@ RAY_INSTALL = 'pip install "factaid[ray]"'
 # named, not retried forever.
 ACTOR_RESTARTS = 5
 # Front ends and this loop never change a score: editing them does not make earlier rows stale.
+PACKAGE = Path(__file__).resolve().parent
+SCORING_FILES = ("*.py", "*.json", "*.txt", "checker/*")  # code, calibration, word lists, checker
 NOT_SCORING = frozenset({"ui.py", "ui_render.py", "cli.py", "__main__.py", "rows.py", "batch.py"})
 
 
@@ -121,13 +123,13 @@ def threads_per_worker(workers: int) -> int:
     return min(int(asked), fair) if asked and asked.isdigit() and int(asked) > 0 else fair
 
 
-def code_fingerprint() -> str:
-    """A hash of factaid's scoring code and calibration, so rows of two factaid versions never mix."""
-    package = Path(__file__).resolve().parent
+def code_fingerprint(package: Path = PACKAGE) -> str:
+    """A hash of factaid's scoring code and the data it reads (calibration, the claim checker's weights,
+    word lists), so rows of two factaid versions never mix."""
     digest = hashlib.blake2b(digest_size=8)
-    for path in sorted([*package.glob("*.py"), *package.glob("*.json")]):
+    for path in sorted(p for pattern in SCORING_FILES for p in package.glob(pattern)):
         if path.name not in NOT_SCORING:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 

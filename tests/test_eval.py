@@ -445,3 +445,25 @@ def test_summary_compare_matches_rows_and_counts_differences(tmp_path):
     low, high = found["rouge1_difference_95"]
     assert low < 0 < high
     assert main(["summary-compare", str(first), str(second)]) == 0
+
+
+def test_code_fingerprint_changes_with_the_checkers_weights_and_word_lists(tmp_path):
+    """Rows scored with another checker or word list must not be resumed as if nothing changed."""
+    import shutil
+
+    import factaid
+    from factaid.rows import code_fingerprint
+
+    package = tmp_path / "factaid"
+    shutil.copytree(Path(factaid.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    before = code_fingerprint(package)
+    assert before == code_fingerprint(Path(factaid.__file__).parent)
+    for changed in ("checker/model.safetensors", "opposites.txt"):
+        path = package / changed
+        original = path.read_bytes()
+        path.write_bytes(original + b"\0")
+        assert code_fingerprint(package) != before, changed
+        path.write_bytes(original)
+        assert code_fingerprint(package) == before
+    (package / "ui.py").write_text("# the UI does not score rows\n")
+    assert code_fingerprint(package) == before
