@@ -78,10 +78,11 @@ def _trained_weights(folder: Path, *extra: str) -> dict:
     return torch.load(folder / "checkpoint.pt", weights_only=True)["model"]
 
 
-def test_a_run_stopped_and_resumed_ends_where_an_unbroken_run_ends(tmp_path) -> None:
-    unbroken = _trained_weights(tmp_path / "unbroken")
-    stopped = _trained_weights(tmp_path / "broken", "--max-steps", "1")
-    resumed = _trained_weights(tmp_path / "broken")
+@pytest.mark.parametrize("precision", [[], ["--bfloat16"]], ids=["float32", "bfloat16-autocast"])
+def test_a_run_stopped_and_resumed_ends_where_an_unbroken_run_ends(tmp_path, precision) -> None:
+    unbroken = _trained_weights(tmp_path / "unbroken", *precision)
+    stopped = _trained_weights(tmp_path / "broken", "--max-steps", "1", *precision)
+    resumed = _trained_weights(tmp_path / "broken", *precision)
     assert any((stopped[k] - unbroken[k]).abs().max() > 0 for k in unbroken)  # it did stop early
     for name, tensor in unbroken.items():
         assert (resumed[name] - tensor).abs().max() < 1e-5, name
