@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 from factaid.errors import FactaidError, InputError
-from factaid.rows import code_fingerprint, ray_address, require_ray
+from factaid.rows import code_fingerprint, ray_address, require_ray, threads_per_worker
 
 from . import consistency, evidence, metrics, probes, reports, summary
 from .runner import run_rows
@@ -175,6 +175,8 @@ def write_outputs(
     markdown = to_markdown(found)
     (out / "metrics.md").write_text(markdown, encoding="utf-8")
     timing = {"seconds": round(seconds, 1), "rows": found["rows"], "workers": workers, "ray": ray}
+    # torch threads per local worker: the bfloat16 checker's scores move a little with them.
+    timing["threads"] = None if ray else threads_per_worker(workers or 1)
     timing["at"] = time.time()
     with open(out / "timing.jsonl", "a", encoding="utf-8") as log_file:  # timings vary; metrics do not
         log_file.write(json.dumps(timing) + "\n")

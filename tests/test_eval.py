@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from factaid.errors import InputError
+from factaid.rows import threads_per_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -268,6 +269,8 @@ def test_evidence_task_end_to_end_and_resumable(tmp_path, capsys):
     assert verdict["n"] == 3 and 0.0 <= verdict["threshold"] <= 1.0
     assert "| factaid |" in capsys.readouterr().out
     assert (out / "metrics.md").read_text().startswith("## evidence")
+    [timing] = [json.loads(line) for line in (out / "timing.jsonl").read_text().splitlines()]
+    assert timing["rows"] == 3 and timing["threads"] == threads_per_worker(1) >= 1
     before = (out / "rows.jsonl").read_text()
     assert main(["evidence", "--data", str(data), "--out", str(out)]) == 0  # resumes: nothing rescored
     assert (out / "rows.jsonl").read_text() == before
