@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bfloat16",
         action="store_true",
-        help="train under bfloat16 autocast (1.6 times as fast where the CPU has AMX or AVX-512 BF16)",
+        help="train under bfloat16 autocast (about 1.3 times as fast where the CPU has AMX)",
     )
     parser.add_argument("--limit", type=int, help="first N training pairs (a quick trial)")
     parser.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
