@@ -38,9 +38,9 @@ RAY_INSTALL = 'pip install "factaid[ray]"'
 # one more death ends the run (finished rows are kept): a row that kills its worker again and again is
 # named, not retried forever.
 ACTOR_RESTARTS = 5
-# Front ends and this loop never change a score: editing them does not make earlier rows stale.
 PACKAGE = Path(__file__).resolve().parent
 SCORING_FILES = ("*.py", "*.json", "*.txt", "checker/*")  # code, calibration, word lists, checker
+# Front ends and this loop never change a score: editing them does not make earlier rows stale.
 NOT_SCORING = frozenset({"ui.py", "ui_render.py", "cli.py", "__main__.py", "rows.py", "batch.py"})
 
 
