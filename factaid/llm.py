@@ -1,8 +1,8 @@
 """Language models behind one small interface: a local model through llama.cpp or transformers, or any
 OpenAI-compatible server (Ollama, vLLM, llama.cpp's server, LM Studio).
 
-Every backend gets the same prompts (files in prompts/) and decodes greedily; a local model also gets the
-same repetition penalty, on generated tokens only (``REPETITION_PENALTY``). Models load lazily,
+Every backend gets the same prompts (files in factaid/prompts/) and decodes greedily; a local model also
+gets the same repetition penalty, on generated tokens only (``REPETITION_PENALTY``). Models load lazily,
 once per process (``models``); a server's client is made once per server and model. The summary stage
 and the LLM judge ask for a model with ``get_language_model(settings)`` and use only ``LanguageModel``.
 """
@@ -55,7 +55,7 @@ class LanguageModel(Protocol):
 
 
 def load_prompt(name: str) -> Template:
-    """A prompt template shipped in the factaid.prompts package (the repo's prompts/ folder)."""
+    """A prompt template shipped in the factaid.prompts package (factaid/prompts/)."""
     try:
         return Template(files("factaid.prompts").joinpath(name).read_text(encoding="utf-8"))
     except FileNotFoundError as err:
