@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import sys
 import time
@@ -39,7 +40,6 @@ from factaid import models
 from .runner import seed_everything
 
 CHECKER_DIR = Path(factaid.__file__).resolve().parent / "checker"
-RUN = Path(__file__).resolve().parent / "runs" / "train-checker"
 LABELS = models.CHECKER_LABELS  # entailment, neutral, contradiction
 NOT_ENTAILED = -1  # a two-class "not supported": neutral or contradiction
 HELD_OUT_PERCENT = 5
@@ -127,6 +127,48 @@ def training_data(folder: Path, seed: int) -> tuple[list[Pair], dict[str, list[P
     return train, held_out
 
 
+# Sets of natural sentences (news, Wikipedia, the genres of MultiNLI) whose training premises the hard
+# negatives edit; captions and templates are left out.
+EDITED_SETS = (
+    "mnli_3class_devm_taxinli",
+    "docnli_mnli_binary",
+    "docnli_fever_binary",
+    "sufficient_facts_fever_hover_vitaminc",
+    "fool_me_twice_devtest",
+    "fever_symmetric",
+    "factcc_synthetic_cnndm_sample1k",
+    "negation_nli_rte_binary",
+    "conjnli",
+)
+HELD_OUT_EDITS = 200  # held-out edits measured per kind
+
+
+def edited_pairs(premises: list[str], per_kind: int, seed: int) -> list[Pair]:
+    """Hard negatives of every kind of eval/hard_negatives.py, and entailed copies, as pairs whose
+    dataset names the kind ("edit_entity", ..., "edit_copy")."""
+    from . import hard_negatives
+
+    edits = hard_negatives.edits_of(premises, per_kind, seed)
+    return [Pair(e.premise, e.claim, e.label, f"edit_{e.kind}") for e in edits]
+
+
+def with_edits(train: list[Pair], per_kind: int, seed: int) -> list[Pair]:
+    """The training pairs with ``per_kind`` edits of each kind made from their premises, shuffled in."""
+    premises = [p.premise for p in train if p.dataset in EDITED_SETS]
+    train = train + edited_pairs(premises, per_kind, seed)
+    random.Random(seed).shuffle(train)
+    return train
+
+
+def held_out_edits(folder: Path, seed: int, per_kind: int = HELD_OUT_EDITS) -> dict[str, list[Pair]]:
+    """Edits of each kind made from the held-out premises of the edited sets, for measuring only."""
+    rows = [p for stem in EDITED_SETS for p in read_set(folder, stem) if _held_out(p.premise)]
+    edits: dict[str, list[Pair]] = {}
+    for pair in edited_pairs([p.premise for p in rows], per_kind, seed + 1):
+        edits.setdefault(pair.dataset, []).append(pair)
+    return edits
+
+
 def evaluation_data(folder: Path, seed: int) -> dict[str, list[Pair]]:
     found = {}
     for stem in EVALUATION:
@@ -168,6 +210,9 @@ def batches(pairs: list[Pair], size: int, seed: int) -> list[list[int]]:
     return result
 
 
+PAD_MULTIPLE = 32  # a few fixed batch lengths: under bfloat16 autocast each new length is compiled anew
+
+
 def encode(tokenizer, pairs: list[Pair]):
     return tokenizer(
         [p.premise for p in pairs],
@@ -175,6 +220,7 @@ def encode(tokenizer, pairs: list[Pair]):
         truncation="longest_first",
         max_length=models.CHECKER_MAX_TOKENS,
         padding=True,
+        pad_to_multiple_of=PAD_MULTIPLE,
         return_tensors="pt",
     )
 
@@ -191,17 +237,20 @@ def loss_of(logits, labels):
     return per_pair.mean()
 
 
-def train(pairs: list[Pair], args: argparse.Namespace, run: Path):
-    """Train from the last checkpoint in ``run`` (if any); returns (tokenizer, model, finished)."""
+def train(pairs: list[Pair], args: argparse.Namespace, run: Path, held_out: dict[str, list[Pair]]):
+    """Train from the last checkpoint in ``run`` (if any); returns (tokenizer, model, finished, spent),
+    spent being the run's seconds and CPU seconds over all its sittings. Every ``args.curve_every`` steps
+    the held-out accuracy joins ``run``/curve.jsonl, with the pairs seen."""
     import torch
     from transformers import get_linear_schedule_with_warmup
 
-    tokenizer, model = models.new_checker()
+    tokenizer, model = models.new_checker(args.base, args.lora_rank)
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.learning_rate, weight_decay=0.01)
     plan = [b for epoch in range(args.epochs) for b in batches(pairs, args.batch_size, args.seed + epoch)]
     schedule = get_linear_schedule_with_warmup(optimizer, int(0.06 * len(plan)), len(plan))
     step = 0
+    spent = {"seconds": 0.0, "cpu_seconds": 0.0}  # over every sitting of the run
     checkpoint = run / "checkpoint.pt"
     if checkpoint.exists():
         state = torch.load(checkpoint, weights_only=True)
@@ -209,22 +258,27 @@ def train(pairs: list[Pair], args: argparse.Namespace, run: Path):
         optimizer.load_state_dict(state["optimizer"])
         schedule.load_state_dict(state["schedule"])
         step = state["step"]
+        spent.update(state.get("spent", {}))
         torch.set_rng_state(state["torch_rng"])
         print(f"resuming at step {step} of {len(plan)}")
 
     def save() -> None:
-        trained = {k: v for k, v in model.state_dict().items() if not k.startswith(models.CHECKER_FROZEN)}
+        trained = {n: p.detach() for n, p in model.named_parameters() if p.requires_grad}
         state = {
             "model": trained,
             "optimizer": optimizer.state_dict(),
             "schedule": schedule.state_dict(),
             "step": step,
+            "spent": {
+                "seconds": spent["seconds"] + time.monotonic() - started,
+                "cpu_seconds": spent["cpu_seconds"] + time.process_time() - cpu_started,
+            },
             "torch_rng": torch.get_rng_state(),
         }
         torch.save(state, run / "checkpoint.tmp")
         (run / "checkpoint.tmp").replace(checkpoint)
 
-    started, first_step = time.monotonic(), step
+    started, cpu_started, first_step = time.monotonic(), time.process_time(), step
     model.train()
     with tqdm(total=len(plan), initial=step, desc="training", unit="batch") as bar:
         while step < len(plan):
@@ -246,11 +300,22 @@ def train(pairs: list[Pair], args: argparse.Namespace, run: Path):
             out_of_time |= bool(args.max_steps) and step - first_step >= args.max_steps
             if step % args.checkpoint_every == 0 or step == len(plan) or out_of_time:
                 save()
+            if args.curve_every and step % args.curve_every == 0 and step < len(plan):
+                model.eval()
+                point = {"step": step, "pairs_seen": step * args.batch_size}
+                point.update(measure(tokenizer, model, held_out, args))
+                with open(run / "curve.jsonl", "a", encoding="utf-8") as curve:
+                    curve.write(json.dumps(point) + "\n")
+                model.train()
             if out_of_time:
                 print(f"stopped at step {step} of {len(plan)}; rerun the same command to resume")
                 break
     model.eval()
-    return tokenizer, model, step == len(plan)
+    totals = {
+        "seconds": spent["seconds"] + time.monotonic() - started,
+        "cpu_seconds": spent["cpu_seconds"] + time.process_time() - cpu_started,
+    }
+    return tokenizer, model, step == len(plan), totals
 
 
 def probabilities(tokenizer, model, pairs: list[Pair], batch_size: int = 64) -> np.ndarray:
@@ -259,7 +324,11 @@ def probabilities(tokenizer, model, pairs: list[Pair], batch_size: int = 64) -> 
 
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i].premise) + len(pairs[i].claim))
     result = np.zeros((len(pairs), 3), dtype=np.float32)
-    with torch.inference_mode():
+    # As the verifier runs it: in bfloat16 where the CPU multiplies it natively.
+    with (
+        torch.inference_mode(),
+        torch.autocast("cpu", dtype=torch.bfloat16, enabled=models.native_bfloat16()),
+    ):
         for start in range(0, len(order), batch_size):
             chosen = order[start : start + batch_size]
             logits = model(**encode(tokenizer, [pairs[i] for i in chosen])).logits
@@ -267,11 +336,16 @@ def probabilities(tokenizer, model, pairs: list[Pair], batch_size: int = 64) -> 
     return result
 
 
-def accuracy_per_set(tokenizer, model, sets: dict[str, list[Pair]]) -> dict[str, float]:
+def accuracy_per_set(tokenizer, model, sets: dict[str, list[Pair]], timing: dict | None = None) -> dict:
     figures = {}
     for name, pairs in tqdm(sets.items(), desc="held-out accuracy", unit="set"):
+        started = time.monotonic()
         predicted = probabilities(tokenizer, model, pairs).argmax(axis=1)
-        binary = any(p.label == NOT_ENTAILED for p in pairs)  # a two-class set: entailment or not
+        if timing is not None:
+            timing["pairs"] = timing.get("pairs", 0) + len(pairs)
+            timing["seconds"] = timing.get("seconds", 0.0) + time.monotonic() - started
+        # A two-class set, or a set of edits of one kind: entailed or not.
+        binary = name.startswith("edit_") or any(p.label == NOT_ENTAILED for p in pairs)
         right = [
             (p.label == 0) == (guess == 0) if binary else p.label == guess
             for p, guess in zip(pairs, predicted)
@@ -281,16 +355,26 @@ def accuracy_per_set(tokenizer, model, sets: dict[str, list[Pair]]) -> dict[str,
 
 
 def measure(tokenizer, model, held_out: dict[str, list[Pair]], args: argparse.Namespace) -> dict:
-    """Accuracy per held-out part of every training set and per set never trained on."""
-    return {
-        "held_out": accuracy_per_set(tokenizer, model, held_out),
-        "never_trained_on": accuracy_per_set(tokenizer, model, evaluation_data(args.nli, args.seed)),
+    """Accuracy per held-out part of every training set and per set never trained on, and the pairs
+    scored per second."""
+    timing: dict = {}
+    rows = args.measured_rows
+    never_trained_on = {k: v[:rows] for k, v in evaluation_data(args.nli, args.seed).items()}
+    figures = {
+        "held_out": accuracy_per_set(tokenizer, model, {k: v[:rows] for k, v in held_out.items()}, timing),
+        "never_trained_on": accuracy_per_set(tokenizer, model, never_trained_on, timing),
     }
+    figures["inference_pairs_per_second"] = round(timing["pairs"] / timing["seconds"], 1)
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval train-checker", description=__doc__.split("\n")[0])
     parser.add_argument("--nli", type=Path, required=True, help="the folder of NLI sets (../shared/data/nli)")
+    parser.add_argument("--base", choices=("minilm", "mpnet"), default="minilm", help="the encoder to train")
+    parser.add_argument(
+        "--lora-rank", type=int, default=0, help="train low-rank adapters of this rank (0: the whole encoder)"
+    )
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=8e-5)
@@ -300,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="train under bfloat16 autocast (about 1.3 times as fast where the CPU has AMX)",
     )
+    parser.add_argument(
+        "--edits", type=int, default=0, help="hard negatives of each kind added (eval/hard_negatives.py)"
+    )
     parser.add_argument("--limit", type=int, help="first N training pairs (a quick trial)")
     parser.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
     parser.add_argument(
@@ -308,20 +395,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--max-steps", type=int, help="stop (checkpointed) after this many steps; rerun resumes"
     )
-    parser.add_argument("--out", type=Path, default=RUN, help="checkpoint folder")
-    parser.add_argument("--write", action="store_true", help="write factaid/checker/ when training ends")
     parser.add_argument(
-        "--measure", action="store_true", help="only measure the checker in factaid/checker/ (no training)"
+        "--measured-rows",
+        type=int,
+        default=HELD_OUT_MAX,
+        help=f"rows measured per held-out set (default {HELD_OUT_MAX}; fewer for a quick trial)",
     )
+    parser.add_argument(
+        "--curve-every", type=int, default=0, help="steps between held-out measurements (curve.jsonl)"
+    )
+    parser.add_argument("--out", type=Path, help="checkpoint folder (default: the user cache, per base)")
+    parser.add_argument(
+        "--write",
+        type=Path,
+        nargs="?",
+        const=CHECKER_DIR,
+        help="when training ends, write the checker to this folder (default factaid/checker/)",
+    )
+    parser.add_argument(
+        "--measure",
+        action="store_true",
+        help="only measure a checker (no training): factaid/checker/, or --checker",
+    )
+    parser.add_argument("--checker", type=Path, help="with --measure, the folder of the checker to measure")
     args = parser.parse_args(argv)
     if args.measure:
-        checker = models.get_checker()
+        tokenizer, model, _ = models.load_checker(args.checker or CHECKER_DIR)
         _, held_out = training_data(args.nli, args.seed)
-        print(json.dumps(measure(checker.tokenizer, checker.model, held_out, args), indent=2))
+        held_out.update(held_out_edits(args.nli, args.seed, min(HELD_OUT_EDITS, args.measured_rows)))
+        print(json.dumps(measure(tokenizer, model, held_out, args), indent=2))
         return 0
     seed_everything(args.seed)
-    kept = ("epochs", "batch_size", "learning_rate", "seed", "limit", "bfloat16")
+    kept = (
+        "base",
+        "lora_rank",
+        "edits",
+        "epochs",
+        "batch_size",
+        "learning_rate",
+        "seed",
+        "limit",
+        "bfloat16",
+    )
     settings = {k: v for k, v in vars(args).items() if k in kept}
+    args.out = args.out or models.cache_dir() / f"train-checker-{args.base}"
     args.out.mkdir(parents=True, exist_ok=True)
     settings_file = args.out / "settings.json"
     if settings_file.exists() and json.loads(settings_file.read_text()) != settings:
@@ -329,29 +446,45 @@ def main(argv: list[str] | None = None) -> int:
     settings_file.write_text(json.dumps(settings, indent=2))
 
     train_pairs, held_out = training_data(args.nli, args.seed)
-    train_pairs = augmented(train_pairs[: args.limit], args.seed)
+    train_pairs = train_pairs[: args.limit]
+    if args.edits:
+        train_pairs = with_edits(train_pairs, args.edits, args.seed)
+    held_out.update(held_out_edits(args.nli, args.seed, min(HELD_OUT_EDITS, args.measured_rows)))
+    train_pairs = augmented(train_pairs, args.seed)
     counts = Counter(p.dataset for p in train_pairs)
     print(f"{len(train_pairs)} training pairs from {len(counts)} sets")
-    tokenizer, model, finished = train(train_pairs, args, args.out)
+    tokenizer, model, finished, spent = train(train_pairs, args, args.out, held_out)
     if not finished:
         return 0
     figures = measure(tokenizer, model, held_out, args)
+    figures["training_pairs_per_second"] = round(len(train_pairs) * args.epochs / spent["seconds"], 2)
     print(json.dumps(figures, indent=2))
     if args.write:
+        import torch
+
         card = {
-            "base": models.MODELS["minilm"].package,
+            "base_model": args.base,
+            "base": models.MPNET if args.base == "mpnet" else models.MODELS["minilm"].package,
             "labels": list(LABELS),
             "date": date.today().isoformat(),
             "command": "python -m eval train-checker " + " ".join(argv if argv is not None else sys.argv[1:]),
             "training_sets": {
                 stem: {"rows": counts[stem], "licence": licence} for stem, (_, licence) in TRAIN.items()
             },
+            "hard_negatives": {k: n for k, n in sorted(counts.items()) if k.startswith("edit_")},
             "evaluation_sets": EVALUATION,
             "accuracy": figures,
             "settings": settings,
+            "training_time": {
+                "hours": round(spent["seconds"] / 3600, 2),
+                "cpu_hours": round(spent["cpu_seconds"] / 3600, 2),
+                "machine": f"{os.cpu_count()} CPU cores, {torch.get_num_threads()} torch threads",
+            },
         }
-        models.save_checker(model, CHECKER_DIR, card)
-        print(f"wrote {CHECKER_DIR}")
+        if args.lora_rank:
+            card["adapter"] = {"rank": args.lora_rank, "alpha": 2 * args.lora_rank}
+        models.save_checker(model, args.write, card)
+        print(f"wrote {args.write}")
     return 0
 
 

