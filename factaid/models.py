@@ -7,6 +7,7 @@ the files on disk or a network.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.util
@@ -479,9 +480,10 @@ def new_checker(base: str = "minilm", lora_rank: int = 0):
 
     folder = str(base_folder(base))
     tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=False)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        folder, trust_remote_code=False, **_CHECKER_CONFIG
-    )
+    with _quiet_transformers():
+        model = AutoModelForSequenceClassification.from_pretrained(
+            folder, trust_remote_code=False, **_CHECKER_CONFIG
+        )
     if lora_rank:
         from peft import LoraConfig, get_peft_model
 
@@ -519,16 +521,34 @@ def save_checker(model, folder: Path, card: dict) -> None:
     (folder / "checker.json").write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
 
 
-def _add_adapters(state: dict, shipped: dict, scaling: float) -> None:
+def _add_adapters(model, shipped: dict, scaling: float) -> None:
     """Add each adapter's low-rank product into the base weight it adapts (W += scaling * B @ A); the
     shipped head and any other whole tensor replace the base's."""
-    for name, tensor in shipped.items():
-        if name.endswith(_ADAPTER_A):
-            module = name.removesuffix(_ADAPTER_A)
-            down, up = tensor.float(), shipped[module + _ADAPTER_B].float()
-            state[f"{module}.weight"] += scaling * (up @ down)
-        elif not name.endswith(_ADAPTER_B):
-            state[name] = tensor.float()
+    import torch
+
+    parameters = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, tensor in shipped.items():
+            if name.endswith(_ADAPTER_A):
+                module = name.removesuffix(_ADAPTER_A)
+                down, up = tensor.float(), shipped[module + _ADAPTER_B].float()
+                parameters[f"{module}.weight"] += scaling * (up @ down)
+            elif not name.endswith(_ADAPTER_B):
+                parameters[name].copy_(tensor.float())
+
+
+@contextlib.contextmanager
+def _quiet_transformers():
+    """transformers' own messages (its load report names the base's unused pooler and the head it makes
+    anew) would clutter the CLI's and the app's output: errors only, while loading."""
+    from transformers.utils import logging as transformers_logging
+
+    level = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(level)
 
 
 def load_checker(folder: Path):
@@ -542,23 +562,23 @@ def load_checker(folder: Path):
     from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
     path = base_folder(base)
-    config = AutoConfig.from_pretrained(str(path), trust_remote_code=False, **_CHECKER_CONFIG)
-    model = AutoModelForSequenceClassification.from_config(config)
     shipped = load_file(str(weights))
     if base == "minilm":
+        config = AutoConfig.from_pretrained(str(path), trust_remote_code=False, **_CHECKER_CONFIG)
+        model = AutoModelForSequenceClassification.from_config(config)
         state = {k: v.float() for k, v in shipped.items()}
         minilm = load_file(str(path / "model.safetensors"))
         state.update({f"bert.{k}": v for k, v in minilm.items() if f"bert.{k}".startswith(CHECKER_FROZEN)})
         model.load_state_dict(state, strict=True)
     else:
-        prefix = model.base_model_prefix + "."
-        state = {prefix + k: v for k, v in load_file(str(path / "model.safetensors")).items()}
-        state = {k: v for k, v in state.items() if k in model.state_dict()}
-        _add_adapters(state, shipped, card["adapter"]["alpha"] / card["adapter"]["rank"])
-        missing = set(model.state_dict()) - set(state)
-        if missing:
-            raise ModelLoadError(f"the claim checker lacks {sorted(missing)[:3]}; reinstall factaid")
-        model.load_state_dict(state, strict=False)
+        with _quiet_transformers():
+            model = AutoModelForSequenceClassification.from_pretrained(
+                str(path), trust_remote_code=False, **_CHECKER_CONFIG
+            )
+        head = {name for name, _ in model.named_parameters() if name.startswith("classifier.")}
+        if not head <= set(shipped):
+            raise ModelLoadError(f"the claim checker in {folder} lacks its head; reinstall factaid")
+        _add_adapters(model, shipped, card["adapter"]["alpha"] / card["adapter"]["rank"])
     model.eval()
     tokenizer = AutoTokenizer.from_pretrained(str(path), trust_remote_code=False)
     return tokenizer, model, card
