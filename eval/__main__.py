@@ -66,6 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--sentences", type=int, default=3, help="summary task: summary length, as Lead-3 (default 3)"
     )
     parser.add_argument("--no-verify", action="store_true", help="evidence task: retrieval only, no verdicts")
+    parser.add_argument(
+        "--supported-only",
+        action="store_true",
+        help="summary task: abstractive summaries keep only the sentences some source supports",
+    )
     llm = parser.add_argument_group(
         "the LLM (summary task's abstractive mode; consistency and summary --judge llm)"
     )
@@ -113,6 +118,8 @@ def scoring_options(args: argparse.Namespace) -> dict:
         for field in ("llm", "llm_engine", "llm_url", "llm_model", "llm_api", "judge")
         if getattr(args, field) is not None
     }
+    if args.supported_only:
+        llm["supported_only"] = True
     if llm:
         options["llm"] = llm
     if args.task == "check":
@@ -205,10 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         return bench.main(argv[1:])
     if argv[:1] == ["summary-compare"]:  # two summary runs on the same rows, row by row
         return summary.compare_main(argv[1:])
-    if argv[:1] == ["lead-weight"]:  # chooses the extractive summary's lead bias: its own options
-        from . import lead_weight
+    if argv[:1] in (["summary-cv"], ["same-fact"]):  # the extractive summary's choices: own options
+        from . import summary_cv
 
-        return lead_weight.main(argv[1:])
+        return summary_cv.main(argv[:1], argv[1:])
     args = parse_args(argv)
     try:
         run(args)

@@ -68,6 +68,14 @@ def score_row(row: dict, options: dict) -> dict:
             "supported_share": labels.count("supported") / len(labels) if labels else None,
             "model": report.summary_model,
         }
+        if settings.supported_only and mode == "abstractive":
+            written = report.filtered_from or report.summary
+            result[mode]["written"] = {
+                "summary": written,
+                "rouge": rouge(row["reference"], written),
+                "sentences": len(_lines(written).splitlines()) if written else 0,
+                "removed": len(report.removed),
+            }
     return result
 
 
@@ -81,11 +89,24 @@ def report(results: list[dict], tune_results: list[dict] | None, args) -> dict:
         shares = [] if system == "lead3" else [r[system]["supported_share"] for r in ok]
         line["claims_supported"] = metrics.mean(s for s in shares if s is not None)
         table.append(line)
+        written = [r[system]["written"] for r in ok if system != "lead3" and "written" in r[system]]
+        if written:
+            table.append(_before_filter(system, written))
     return {
         "rows": len(results),
         "errors": len(results) - len(ok),
         "tables": {"Summary quality (ROUGE F1 x 100; claims supported by factaid's verifier)": table},
     }
+
+
+def _before_filter(system: str, written: list[dict]) -> dict:
+    """The LLM's summaries as written, before --supported-only removed sentences, and how many it removed."""
+    line: dict = {"system": f"factaid {system} as written, before the filter", "n": len(written)}
+    line.update({name: metrics.mean(w["rouge"][name] for w in written) for name in ROUGE_TYPES})
+    sentences = sum(w["sentences"] for w in written)
+    line["sentences_removed"] = f"{sum(w['removed'] for w in written)} of {sentences}"
+    line["summaries_emptied"] = sum(w["removed"] and w["removed"] == w["sentences"] for w in written)
+    return line
 
 
 def compare(first: Path, second: Path, system: str = "abstractive", resamples: int = 5000) -> dict:

@@ -21,10 +21,10 @@ from dataclasses import replace
 
 from . import claims as claims_stage
 from . import conflicts as conflicts_stage
-from . import ingest, judge, llm, models, retrieve, summarize, verify
+from . import ingest, judge, llm, models, retrieve, summarize, supported, verify
 from .errors import InputError
 from .sentences import split_sentences
-from .types import CheckSettings, Report, Source
+from .types import CheckSettings, Claim, Report, Source
 
 log = logging.getLogger(__name__)
 
@@ -131,20 +131,15 @@ def check(
         origin = "user"
     summary_model = llm.get_language_model(settings).name if origin == "abstractive" else ""
 
-    progress(0.5, "splitting the summary into claims")
-    claims = claims_stage.split_claims(summary)
-    if not claims:
-        raise InputError("the summary holds no checkable claim")
-
-    progress(0.6, "retrieving evidence")
-    candidates = index.search([c.statement for c in claims], top_k=settings.top_k)
-
-    progress(0.75, "judging claims")
-    claims = verify.get_verifier(settings).judge(claims, candidates, sources)
-    judge_model = ""
-    if settings.judge == "llm":
-        progress(0.8, "asking the LLM judge")
-        claims, judge_model = judge.judge_claims(claims, settings)
+    claims, judge_model = _judged_claims(summary, sources, index, settings, progress)
+    removed, filtered_from = [], ""
+    if settings.supported_only and origin != "user":
+        kept, removed = supported.split_by_support(summary, claims)
+        if removed:
+            progress(0.85, "checking the supported sentences again")
+            warnings.append(supported.describe(removed, len(removed) + len(split_sentences(kept))))
+            filtered_from, summary = summary, kept
+            claims = _judged_claims(summary, sources, index, settings, progress)[0] if kept else []
 
     progress(0.9, "comparing sources")
     conflicts = conflicts_stage.find_conflicts(sources, index) if len(sources) > 1 else []
@@ -160,4 +155,31 @@ def check(
         warnings,
         summary_model=summary_model,
         judge_model=judge_model,
+        removed=removed,
+        filtered_from=filtered_from,
     )
+
+
+def _judged_claims(
+    summary: str,
+    sources: list[Source],
+    index: retrieve.EvidenceIndex,
+    settings: CheckSettings,
+    progress: Progress,
+) -> tuple[list[Claim], str]:
+    """The summary's claims with their verdicts, and the LLM judge's model when it judged too."""
+    progress(0.5, "splitting the summary into claims")
+    claims = claims_stage.split_claims(summary)
+    if not claims:
+        raise InputError("the summary holds no checkable claim")
+
+    progress(0.6, "retrieving evidence")
+    candidates = index.search([c.statement for c in claims], top_k=settings.top_k)
+
+    progress(0.75, "judging claims")
+    claims = verify.get_verifier(settings).judge(claims, candidates, sources)
+    judge_model = ""
+    if settings.judge == "llm":
+        progress(0.8, "asking the LLM judge")
+        claims, judge_model = judge.judge_claims(claims, settings)
+    return claims, judge_model

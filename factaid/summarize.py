@@ -1,18 +1,20 @@
 """The summary stage: an extractive and an LLM summarizer behind one narrow interface.
 
 Extractive (the default) picks whole source sentences, so every summary sentence is a quotation the
-verifier can find again. Sentences are scored for centrality (close in meaning to everything the sources
-say), corroboration (another outlet reports the same thing) and a lead bias (news puts the main
-event first), then chosen with maximal marginal relevance so two outlets' versions of the lede do not
-both get in. The abstractive summarizer feeds the same top sentences to a small causal LM with a
-document-completion prompt (or, for chat models, an instruction) through any backend of ``llm``; it may
-invent claims, which is what the verifier is there to flag.
+verifier can find again. Sentences are scored by a lead bias (news puts the main event first) and the
+document frequency of their content words (SumBasic), then taken best first, skipping any that says a
+chosen one's fact again, until a budget of words is spent (``Weights``; each part measured by
+``python -m eval summary-cv``). From several sources, ``agreement`` states what they agree on first,
+then what only one reports, marked as such. The abstractive summarizer feeds the same top sentences to
+a small causal LM with a document-completion prompt (or, for chat models, an instruction) through any
+backend of ``llm``; it may invent claims, which is what the verifier is there to flag.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from string import Template
@@ -20,20 +22,14 @@ from typing import Protocol
 
 import numpy as np
 
-from . import llm
+from . import agreement, llm
 from .errors import FactaidError, InputError
+from .facts import STOP_WORDS
 from .llm import LanguageModel, prompt_for
 from .types import CheckSettings, Source
 
 log = logging.getLogger(__name__)
 
-CENTRALITY_WEIGHT = 1.0
-CORROBORATION_WEIGHT = 0.5  # a sentence that another source also reports is more likely the news
-# Bonus of a source's first usable sentence, decaying with position: news puts the event first. Weighed
-# by `python -m eval lead-weight` on the dev summary file (eval/RESULTS.md, "Summary quality"), where 0.75
-# to 2 score alike on one document; above 0.5, two outlets' ledes crowd out the other facts.
-LEAD_WEIGHT = 0.5
-MMR_LAMBDA = 0.7  # relevance vs. novelty in the greedy choice
 # Closer than this to a chosen sentence: the same fact said again (two outlets' ledes of one event: 0.78).
 REDUNDANT_COSINE = 0.75
 # The same for the article the LLM reads, which is context, not the summary: given the example articles
@@ -62,7 +58,8 @@ class Candidate:
     source_number: int  # position of the source in the input, for reading order
     sentence_index: int
     text: str
-    score: float  # relevance in [0, 1]
+    score: float  # higher: more worth a place in the summary
+    words: int = 0
 
 
 # ----------------------------------------------------------------------------- sentence filters
@@ -90,21 +87,66 @@ def usable(text: str) -> bool:
 # ----------------------------------------------------------------------------- scoring and choice
 
 
-def _scores(vectors: np.ndarray, owners: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """Centrality + corroboration + lead bias for every sentence, scaled to [0, 1]."""
-    similarity = vectors @ vectors.T
-    count = len(vectors)
-    centrality = (similarity.sum(axis=1) - np.diag(similarity)) / max(count - 1, 1)
-    other_source = owners[:, None] != owners[None, :]
-    corroboration = np.where(other_source, similarity, -1.0).max(axis=1, initial=-1.0)
-    corroboration = np.clip(corroboration, 0.0, 1.0)
-    lead = 1.0 / np.sqrt(1.0 + positions)
-    raw = CENTRALITY_WEIGHT * centrality + CORROBORATION_WEIGHT * corroboration + LEAD_WEIGHT * lead
-    spread = raw.max() - raw.min()
-    return (raw - raw.min()) / spread if spread > 0 else np.ones_like(raw)
+@dataclass(frozen=True)
+class Weights:
+    """How the extractive summary weighs its signals, and how long it is. The defaults are what
+    ``python -m eval summary-cv`` chose in every fold of the dev summary file (eval/RESULTS.md, "Summaries
+    (issue 31)"), where each signal below also earned its place by a held-out gain."""
+
+    lead: float = 2.0  # weight / sqrt(1 + position in its source): news puts the main event first
+    frequency: float = 0.5  # the mean document frequency of a sentence's content words (SumBasic)
+    directed: float = 0.5  # PacSum's directed centrality: related to what follows, not to what precedes
+    words_per_sentence: int = 20  # the length budget: words per requested sentence
+    redundant: float = 1.0  # closer than this to a chosen sentence of its source: said again
 
 
-def rank_candidates(sources: list[Source], embeddings: dict[str, np.ndarray]) -> tuple[list, np.ndarray]:
+WEIGHTS = Weights()
+# PacSum's weight of a sentence's similarity to the sentences before it (those after it weigh 1): a
+# sentence that later ones elaborate leads a topic; one that repeats earlier ones does not.
+PRECEDING_WEIGHT = -1.0
+
+
+def scaled(values: np.ndarray) -> np.ndarray:
+    """``values`` moved and stretched onto [0, 1] (all 0 when they are all equal)."""
+    spread = values.max() - values.min() if len(values) else 0.0
+    return (values - values.min()) / spread if spread > 0 else np.zeros_like(values)
+
+
+def word_frequency(texts: list[str]) -> np.ndarray:
+    """SumBasic's score: the mean share, over all the texts, of each of a sentence's content words. Over
+    several sources a fact that each of them repeats weighs more."""
+    words = [[w for w in _WORD.findall(t.lower()) if w not in STOP_WORDS] for t in texts]
+    counts = Counter(w for ws in words for w in ws)
+    total = max(sum(counts.values()), 1)
+    return np.array([sum(counts[w] for w in ws) / len(ws) / total if ws else 0.0 for ws in words])
+
+
+def directed_centrality(similarity: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """PacSum (Zheng and Lapata 2019) within each source: similarity to later sentences plus
+    ``PRECEDING_WEIGHT`` times that to earlier ones, each edge above the source's smallest similarity."""
+    scores = np.zeros(len(similarity))
+    for owner in set(owners.tolist()):
+        members = np.flatnonzero(owners == owner)
+        block = similarity[np.ix_(members, members)]
+        off = block[~np.eye(len(members), dtype=bool)]
+        edges = np.clip(block - (off.min() if len(off) else 0.0), 0.0, None)
+        scores[members] = np.triu(edges, 1).sum(axis=1) + PRECEDING_WEIGHT * np.tril(edges, -1).sum(axis=1)
+    return scores
+
+
+def _scores(
+    texts: list[str], vectors: np.ndarray, owners: np.ndarray, positions: np.ndarray, weights: Weights
+) -> np.ndarray:
+    """Lead bias + content-word frequency + directed centrality for every sentence."""
+    raw = weights.lead / np.sqrt(1.0 + positions) + weights.frequency * scaled(word_frequency(texts))
+    if weights.directed:
+        raw = raw + weights.directed * scaled(directed_centrality(vectors @ vectors.T, owners))
+    return raw
+
+
+def rank_candidates(
+    sources: list[Source], embeddings: dict[str, np.ndarray], weights: Weights = WEIGHTS
+) -> tuple[list[Candidate], np.ndarray]:
     """Usable sentences of every source with their scores, and their embedding vectors (same order).
 
     Falls back to every sentence when the filters leave nothing (e.g. a list of headlines).
@@ -130,31 +172,28 @@ def rank_candidates(sources: list[Source], embeddings: dict[str, np.ndarray]) ->
     for number in set(owners.tolist()):
         mask = owners == number
         positions[mask] = np.arange(mask.sum())
-    scores = _scores(vectors, owners, positions)
+    scores = _scores([s.text for _, s, _ in picked], vectors, owners, positions, weights)
     candidates = [
-        Candidate(number, sentence.index, sentence.text, float(score))
+        Candidate(number, sentence.index, sentence.text, float(score), len(_WORD.findall(sentence.text)))
         for (number, sentence, _), score in zip(picked, scores, strict=True)
     ]
     return candidates, vectors
 
 
-def select_mmr(
-    candidates: list[Candidate], vectors: np.ndarray, limit: int, redundant: float = REDUNDANT_COSINE
+def select(
+    candidates: list[Candidate], vectors: np.ndarray, word_budget: float, redundant: float = REDUNDANT_COSINE
 ) -> list[int]:
-    """Greedy maximal marginal relevance; never two sentences closer than ``redundant``."""
+    """The best-scored sentences until ``word_budget`` words are reached (the sentence that reaches it is
+    kept), never one closer than ``redundant`` to a sentence already chosen."""
     chosen: list[int] = []
-    remaining = set(range(len(candidates)))
-    relevance = np.array([c.score for c in candidates])
-    while remaining and len(chosen) < limit:
-        order = sorted(remaining)
-        redundancy = (vectors[order] @ vectors[chosen].T).max(axis=1) if chosen else np.zeros(len(order))
-        gains = MMR_LAMBDA * relevance[order] - (1 - MMR_LAMBDA) * redundancy
-        allowed = [(gain, i) for gain, i, r in zip(gains, order, redundancy, strict=True) if r <= redundant]
-        if not allowed:
+    words = 0
+    for i in sorted(range(len(candidates)), key=lambda i: -candidates[i].score):
+        if words >= word_budget:
             break
-        best = max(allowed)[1]
-        chosen.append(best)
-        remaining.discard(best)
+        if chosen and float((vectors[chosen] @ vectors[i]).max()) > redundant:
+            continue
+        chosen.append(i)
+        words += candidates[i].words
     return chosen
 
 
@@ -163,15 +202,22 @@ def reading_order(candidates: list[Candidate], chosen: list[int]) -> list[Candid
 
 
 class ExtractiveSummarizer:
-    """Multi-document extractive summary from precomputed, L2-normalised sentence embeddings."""
+    """Extractive summary from precomputed, L2-normalised sentence embeddings: the best-scored sentences
+    within a budget of words; from several sources, what they agree on first (``agreement``)."""
 
-    def __init__(self, embeddings: dict[str, np.ndarray]) -> None:
+    def __init__(self, embeddings: dict[str, np.ndarray], weights: Weights = WEIGHTS) -> None:
         self.embeddings = embeddings
+        self.weights = weights
 
     def summarize(self, sources: list[Source], n_sentences: int) -> str:
-        candidates, vectors = rank_candidates(sources, self.embeddings)
-        chosen = select_mmr(candidates, vectors, n_sentences)
-        return " ".join(c.text for c in reading_order(candidates, chosen))
+        candidates, vectors = rank_candidates(sources, self.embeddings, self.weights)
+        budget = n_sentences * self.weights.words_per_sentence
+        if len(sources) == 1:
+            chosen = select(candidates, vectors, budget, self.weights.redundant)
+            return " ".join(c.text for c in reading_order(candidates, chosen))
+        owners = np.array([c.source_number for c in candidates])
+        chosen = agreement.select_facts(candidates, vectors, owners, budget, self.weights.redundant)
+        return agreement.arrange(sources, candidates, chosen, self.embeddings)
 
 
 # ----------------------------------------------------------------------------- LLM summarizer
@@ -229,7 +275,7 @@ class LLMSummarizer:
     def article(self, sources: list[Source]) -> str:
         """The most central, non-redundant sentences in reading order, within the prompt budget."""
         candidates, vectors = rank_candidates(sources, self.embeddings)
-        ranked = select_mmr(candidates, vectors, len(candidates), ARTICLE_REDUNDANT_COSINE)
+        ranked = select(candidates, vectors, float("inf"), ARTICLE_REDUNDANT_COSINE)
         empty = self.prompt.safe_substitute(article="", sentences="")
         budget = self.max_prompt_tokens - self.llm.count_tokens(empty)
         kept: list[int] = []

@@ -11,8 +11,9 @@ from typing import Literal
 
 # 1.1: conflicts of kind "opposite"; 1.2: Source.page_dates; 1.3: Claim.subject;
 # 1.4: SourceSupport.conflicting; 1.5: SourceSupport.checker; 1.6: the LLM judge (SourceSupport.judge,
-# Claim.decided_by) and the models that wrote the summary and judged it (Report.summary_model, judge_model)
-SCHEMA_VERSION = "1.6"
+# Claim.decided_by) and the models that wrote the summary and judged it (Report.summary_model, judge_model);
+# 1.7: the sentences that CheckSettings.supported_only removed (Report.removed, Report.filtered_from)
+SCHEMA_VERSION = "1.7"
 
 Label = Literal["supported", "contradicted", "unsupported"]
 LABELS: tuple[Label, ...] = ("supported", "contradicted", "unsupported")
@@ -163,8 +164,20 @@ class CheckSettings:
     judge: Literal["verifier", "llm"] = "verifier"  # "llm": the LLM judges each claim and source too
     nli: str | None = None  # optional sequence-classification verifier: hub id or path
     supported_threshold: float | None = None  # None: the calibrated one
+    # A written summary (abstractive) keeps only the sentences whose every claim some source supports.
+    supported_only: bool = False
     allow_private_urls: bool = False
     model_kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class RemovedSentence:
+    """A sentence of a written summary left out because some of its claims no source supports."""
+
+    text: str
+    claims: list[str]  # the claims no source supports
+    labels: list[Label]  # their labels ("unsupported" or "contradicted")
+    reasons: list[str]  # the verifier's reasons, in words
 
 
 @dataclass
@@ -179,6 +192,8 @@ class Report:
     schema_version: str = SCHEMA_VERSION
     summary_model: str = ""  # the LLM that wrote an abstractive summary, and how it ran
     judge_model: str = ""  # the LLM that judged the claims with CheckSettings.judge == "llm"
+    removed: list[RemovedSentence] = field(default_factory=list)  # with CheckSettings.supported_only
+    filtered_from: str = ""  # the summary as written, when supported_only removed some of it
 
     def to_dict(self) -> dict:
         return asdict(self)

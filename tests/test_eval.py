@@ -352,22 +352,25 @@ def test_check_task_writes_one_json_report_per_document(tmp_path):
     assert found["rows"] == 1 and found["tables"]["Reports written"][0]["claims"] == len(report["claims"])
 
 
-def test_lead_weight_is_chosen_on_one_fold_and_scored_on_the_other() -> None:
-    from eval import lead_weight
+def test_summary_settings_are_chosen_on_other_folds_and_scored_on_their_own() -> None:
+    from eval import summary_cv
 
     def scores(value: float) -> dict[str, float]:
         return {"rouge1": value, "rouge2": value, "rougeL": value, "rougeLsum": value}
 
-    # Rows 0 and 2 (fold 0) prefer weight 1.0; rows 1 and 3 (fold 1) prefer 0.5.
-    per_weight = {
-        0.5: [scores(10), scores(30), scores(10), scores(30)],
-        1.0: [scores(20), scores(20), scores(20), scores(20)],
-    }
-    chosen, held = lead_weight.two_fold(per_weight)
-    # Fold 0 is held out, so it is chosen on rows 1 and 3 (0.5 wins there) and the reverse.
-    assert chosen == [0.5, 1.0]
-    assert [row["rouge1"] for row in held] == [10, 20, 10, 20]
-    assert lead_weight.objective({"rouge1": 30, "rouge2": 6, "rougeL": 18, "rougeLsum": 99}) == 18
+    # Rows dealt within each dataset: a, b, a, b -> folds 0, 0, 1, 1.
+    folds = summary_cv.folds_of(["a", "b", "a", "b"], 2)
+    assert folds == [0, 0, 1, 1]
+    # Fold 0's rows prefer setting 1, fold 1's rows setting 0.
+    per_setting = [
+        [scores(10), scores(10), scores(30), scores(30)],
+        [scores(20), scores(20), scores(20), scores(20)],
+    ]
+    chosen, held = summary_cv.cross_validate(per_setting, folds)
+    # Fold 0 is chosen on fold 1's rows (setting 0 wins there) and the reverse.
+    assert chosen == [0, 1]
+    assert [row["rouge1"] for row in held] == [10, 10, 20, 20]
+    assert summary_cv.objective({"rouge1": 30, "rouge2": 6, "rougeL": 18, "rougeLsum": 99}) == 18
 
 
 def _probe_file(path: Path) -> Path:
