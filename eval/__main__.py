@@ -212,10 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         return bench.main(argv[1:])
     if argv[:1] == ["summary-compare"]:  # two summary runs on the same rows, row by row
         return summary.compare_main(argv[1:])
-    if argv[:1] in (["summary-cv"], ["same-fact"]):  # the extractive summary's choices: own options
+    if argv[:1] == ["summary-cv"]:  # the extractive summary's choices, cross-validated: own options
         from . import summary_cv
 
-        return summary_cv.main(argv[:1], argv[1:])
+        return summary_cv.main(argv[1:])
+    if argv[:1] == ["event-summaries"]:  # several outlets' reports of one event, summarized and checked
+        from . import event_summaries
+
+        return event_summaries.main(argv[1:])
     args = parse_args(argv)
     try:
         run(args)

@@ -5,23 +5,18 @@ file (documents with references), writes every document's extractive summary und
 variant below, and cross-validates: in each fold, a variant's setting is the one with the best mean
 ROUGE-1/2/L on the other folds' rows, and it is scored on the fold's own. Rows are dealt to folds within
 each ``dataset`` (CNN/DM, XSum, ...), and each dataset is reported apart, with Lead-3 beside it.
-
-``python -m eval same-fact --data PAIRS.jsonl`` (a sentence-pair file, ``premise``, ``hypothesis`` and a
-``label`` of "supported" for a paraphrase) gives the balanced accuracy of the cosine, the content-word
-share and their mean at their best thresholds: where ``agreement.SAME_FACT`` comes from.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from factaid import agreement, models, pipeline, retrieve, summarize
+from factaid import models, pipeline, retrieve, summarize
 from factaid.summarize import Weights
 from factaid.types import CheckSettings
 
@@ -31,38 +26,56 @@ from .summary import lead3, load_rows, rouge
 SCORED = ("rouge1", "rouge2", "rougeL")
 
 
-def _grid(**values: tuple) -> list[Weights]:
+@dataclass(frozen=True)
+class Setting:
+    """One setting a variant's folds choose from: the summarizer's weights, and the weight of PacSum's
+    directed centrality, a signal measured here and not shipped (``directed_centrality``)."""
+
+    weights: Weights
+    directed: float = 0.0
+
+
+def _grid(directed: tuple[float, ...] = (0.0,), **values: tuple) -> list[Setting]:
     settings: list[dict] = [{}]
     for name, options in values.items():
         settings = [{**s, name: option} for s in settings for option in options]
-    return [replace(summarize.WEIGHTS, **s) for s in settings]
+    return [Setting(replace(summarize.WEIGHTS, **s), d) for s in settings for d in directed]
 
 
 # The shipped summarizer's grid, and variants with one part added, changed or taken out; the folds choose
 # each variant's setting from its small grid.
-LEAD, FREQUENCY, DIRECTED = (1.0, 2.0), (0.5, 1.0), (0.5, 1.0)
-VARIANTS: dict[str, list[Weights]] = {
-    "shipped: lead + word frequency + directed centrality, word budget": _grid(
-        lead=LEAD, frequency=FREQUENCY, directed=DIRECTED
-    ),
-    "- directed centrality (PacSum)": _grid(lead=LEAD, frequency=FREQUENCY, directed=(0.0,)),
-    "- word frequency": _grid(lead=LEAD, frequency=(0.0,), directed=DIRECTED),
-    "- lead bias": _grid(lead=(0.0,), frequency=FREQUENCY, directed=DIRECTED),
-    "- word budget (whole sentences)": _grid(
-        lead=LEAD, frequency=FREQUENCY, directed=DIRECTED, words_per_sentence=(0,)
-    ),
-    "+ redundancy bar 0.75 within a source": _grid(
-        lead=LEAD, frequency=FREQUENCY, directed=DIRECTED, redundant=(0.75,)
-    ),
-    "+ words per sentence chosen from 17, 20, 23": _grid(
-        lead=LEAD, frequency=FREQUENCY, directed=DIRECTED, words_per_sentence=(17, 20, 23)
+LEAD, FREQUENCY = (1.0, 2.0), (0.5, 1.0)
+VARIANTS: dict[str, list[Setting]] = {
+    "shipped: lead + word frequency, 20 words a sentence": _grid(lead=LEAD, frequency=FREQUENCY),
+    "+ directed centrality (PacSum)": _grid(directed=(0.5, 1.0), lead=LEAD, frequency=FREQUENCY),
+    "- word frequency": _grid(lead=LEAD, frequency=(0.0,)),
+    "- lead bias": _grid(lead=(0.0,), frequency=FREQUENCY),
+    "- word budget (whole sentences)": _grid(lead=LEAD, frequency=FREQUENCY, words_per_sentence=(0,)),
+    "+ redundancy bar 0.75 within a source": _grid(lead=LEAD, frequency=FREQUENCY, redundant=(0.75,)),
+    "+ words a sentence chosen from 17, 20, 23": _grid(
+        lead=LEAD, frequency=FREQUENCY, words_per_sentence=(17, 20, 23)
     ),
 }
+# PacSum's weight of a sentence's similarity to the sentences before it (those after it weigh 1): a
+# sentence that later ones elaborate leads a topic; one that repeats earlier ones does not.
+PRECEDING_WEIGHT = -1.0
 
 
-def summary_of(sources, embeddings, weights: Weights, sentences: int) -> str:
+def directed_centrality(similarity: np.ndarray) -> np.ndarray:
+    """PacSum (Zheng and Lapata 2019) in one document: similarity to later sentences plus
+    ``PRECEDING_WEIGHT`` times that to earlier ones, each edge above the document's smallest similarity."""
+    off = similarity[~np.eye(len(similarity), dtype=bool)]
+    edges = np.clip(similarity - (off.min() if len(off) else 0.0), 0.0, None)
+    return np.triu(edges, 1).sum(axis=1) + PRECEDING_WEIGHT * np.tril(edges, -1).sum(axis=1)
+
+
+def summary_of(sources, embeddings, setting: Setting, sentences: int) -> str:
     """One document's extractive summary: ``words_per_sentence`` 0 counts whole sentences instead."""
+    weights = setting.weights
     candidates, vectors = summarize.rank_candidates(sources, embeddings, weights)
+    if setting.directed and len(candidates) > 1:
+        extra = setting.directed * summarize.scaled(directed_centrality(vectors @ vectors.T))
+        candidates = [replace(c, score=c.score + float(e)) for c, e in zip(candidates, extra, strict=True)]
     if weights.words_per_sentence == 0:
         candidates = [replace(c, words=1) for c in candidates]
         budget = sentences
@@ -144,8 +157,8 @@ def cv_main(argv: list[str]) -> int:
         print(f"| Lead-3 | {name} | {len(members)} | {_means([lead[i] for i in members])} | | |")
     for variant, grid in tqdm(VARIANTS.items(), desc="variants"):
         per_setting = []
-        for weights in tqdm(grid, desc=variant[:24], leave=False):
-            summaries = [summary_of(s, e, weights, args.sentences) for s, e in prepared]
+        for setting in tqdm(grid, desc=variant[:24], leave=False):
+            summaries = [summary_of(s, e, setting, args.sentences) for s, e in prepared]
             per_setting.append([rouge(row["reference"], x) for row, x in zip(rows, summaries, strict=True)])
         chosen, held = cross_validate(per_setting, folds)
         settings = "; ".join(sorted({_describe(grid[c]) for c in chosen}))
@@ -157,36 +170,14 @@ def cv_main(argv: list[str]) -> int:
     return 0
 
 
-def _describe(weights: Weights) -> str:
+def _describe(setting: Setting) -> str:
+    weights = setting.weights
+    directed = f", directed {setting.directed}" if setting.directed else ""
     return (
-        f"lead {weights.lead}, frequency {weights.frequency}, directed {weights.directed}, words/sentence "
+        f"lead {weights.lead}, frequency {weights.frequency}{directed}, words/sentence "
         f"{weights.words_per_sentence}, redundant {weights.redundant}"
     )
 
 
-def same_fact_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m eval same-fact", description=__doc__)
-    parser.add_argument("--data", type=Path, required=True, help="sentence pairs: premise, hypothesis, label")
-    args = parser.parse_args(argv)
-    pairs = [json.loads(line) for line in args.data.read_text(encoding="utf-8").splitlines() if line.strip()]
-    embedder = models.get_embedder()
-    first = embedder.encode([p["premise"] for p in pairs])
-    second = embedder.encode([p["hypothesis"] for p in pairs])
-    cosine = (first * second).sum(axis=1)
-    share = np.array([agreement.word_share(p["premise"], p["hypothesis"]) for p in pairs])
-    labels = [int(p["label"] in ("supported", "entailment")) for p in pairs]
-    print(f"| score ({len(pairs)} pairs, {sum(labels)} the same) | best threshold | balanced accuracy |")
-    print("|---|---|---|")
-    for name, score in (
-        ("cosine", cosine),
-        ("content-word share", share),
-        ("mean of both", (cosine + share) / 2),
-    ):
-        threshold = metrics.best_threshold(labels, score.tolist())
-        accuracy = metrics.balanced_accuracy(labels, score.tolist(), threshold)
-        print(f"| {name} | {threshold:.2f} | {accuracy:.3f} |")
-    return 0
-
-
-def main(command: list[str], argv: list[str]) -> int:
-    return cv_main(argv) if command == ["summary-cv"] else same_fact_main(argv)
+def main(argv: list[str]) -> int:
+    return cv_main(argv)

@@ -1,119 +1,134 @@
-"""Several reports of one event: which facts of an extractive summary the sources agree on.
+"""Several reports of one event: the extractive summary keeps one version of each fact, states first what
+the sources agree on, then what only one of them reports, marked as such ("Only S2 reports: ...").
 
-Two outlets' sentences are taken as two versions of one fact when the mean of their MiniLM cosine and
-the share of the shorter one's content words that the other holds passes ``SAME_FACT``.
-The summary keeps one version of each fact, states first the facts that some other source also gives,
-then those that only one source gives, each marked with that source's id ("Only S2 reports: ..."), so a
-reader sees at once which parts rest on one outlet's word.
+Whether another source states a sentence's fact is the verifier's call, the same one the report shows:
+candidate sentences are taken best-scored first (``summarize.rank_candidates``), and each one's claims are
+checked against every source as a summary's claims are. A candidate and a chosen sentence of another
+source are two versions of one fact when a claim of either is supported by the other's source with the
+other sentence among the evidence; the candidate is skipped. A kept sentence is agreed on when every
+claim of it is supported by two sources or more. The verdicts are the report's own: the check does not
+judge these claims again.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
-import numpy as np
+from . import claims as claims_stage
+from . import retrieve, summarize, verify
+from .types import CheckSettings, Claim, Source, Span
 
-from .facts import STOP_WORDS, WORD
-from .types import Source
-
-if TYPE_CHECKING:
-    from .summarize import Candidate
-
-# Above this, two news sentences of different outlets say the same thing: the best balanced accuracy
-# between paraphrases and non-paraphrases of MRPC's sentence pairs, which come from different outlets'
-# reports of the same stories (0.695; the cosine alone 0.678, the word share alone 0.668: `python -m eval
-# same-fact`, eval/RESULTS.md).
-SAME_FACT = 0.74
 ONLY_ONE_MARK = "Only {source} reports: "
 
 
-@lru_cache(maxsize=8192)
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in WORD.findall(text.lower()) if w not in STOP_WORDS)
+@dataclass
+class Kept:
+    candidate: summarize.Candidate
+    claims: list[Claim]  # spans into the candidate's text
+
+    @property
+    def agreed(self) -> bool:
+        return all(len(claim.supported_by) >= 2 for claim in self.claims)
 
 
-def word_share(one: str, other: str) -> float:
-    """The share of the shorter text's distinct content words that the other text holds."""
-    a, b = content_words(one), content_words(other)
-    return len(a & b) / max(min(len(a), len(b)), 1)
+def summarize_sources(
+    sources: list[Source], settings: CheckSettings, index: retrieve.EvidenceIndex
+) -> tuple[str, list[Claim]]:
+    """The summary of several sources, and its claims with their verdicts (spans into the summary)."""
+    weights = summarize.WEIGHTS
+    candidates, _ = summarize.rank_candidates(sources, index.embeddings, weights)
+    order = sorted(candidates, key=lambda c: -c.score)
+    budget = settings.summary_sentences * weights.words_per_sentence
+    verifier = verify.get_verifier(settings)
+    kept: list[Kept] = []
+    words = position = 0
+    while words < budget and position < len(order):
+        # Judge as many candidates as would fill the budget if none were a second version: few are judged
+        # in vain, and each batch is one call of every model.
+        batch = []
+        while position < len(order) and words + sum(c.words for c in batch) < budget:
+            batch.append(order[position])
+            position += 1
+        for candidate, claims in zip(batch, _judged(batch, sources, index, settings, verifier), strict=True):
+            if words >= budget:
+                break
+            if claims and not _repeats(candidate, claims, kept, sources):
+                kept.append(Kept(candidate, claims))
+                words += candidate.words
+    return arrange(kept, sources)
 
 
-def same_fact_score(cosine: float, one: str, other: str) -> float:
-    """How surely two sentences of different sources say the same thing (compared with ``SAME_FACT``)."""
-    return (cosine + word_share(one, other)) / 2
-
-
-def select_facts(
-    candidates: list[Candidate],
-    vectors: np.ndarray,
-    owners: np.ndarray,
-    word_budget: float,
-    redundant: float,
-    same_fact: float = SAME_FACT,
-) -> list[int]:
-    """The best-scored sentences within ``word_budget`` words, as ``summarize.select`` takes them, where a
-    sentence of another source that says a chosen one's fact (``same_fact_score``) is skipped too."""
-    chosen: list[int] = []
-    words = 0
-    for i in sorted(range(len(candidates)), key=lambda i: -candidates[i].score):
-        if words >= word_budget:
-            break
-        if any(
-            _same(
-                candidates[i],
-                candidates[j],
-                float(vectors[i] @ vectors[j]),
-                owners[i] != owners[j],
-                redundant,
-                same_fact,
-            )
-            for j in chosen
-        ):
-            continue
-        chosen.append(i)
-        words += candidates[i].words
-    return chosen
-
-
-def _same(
-    one: Candidate, other: Candidate, cosine: float, across: bool, redundant: float, same_fact: float
-) -> bool:
-    if cosine > redundant:
-        return True
-    return bool(across) and same_fact_score(cosine, one.text, other.text) > same_fact
-
-
-def other_sources(
-    candidate: Candidate, sources: list[Source], embeddings: dict[str, np.ndarray], same_fact: float
-) -> list[str]:
-    """Ids of the other sources that have a sentence saying the fact of ``candidate``."""
-    own = sources[candidate.source_number]
-    vector = embeddings[own.id][candidate.sentence_index]
-    found = []
-    for source in sources:
-        if source.id == own.id or not source.sentences:
-            continue
-        cosines = embeddings[source.id] @ vector
-        if any(
-            same_fact_score(float(cosine), candidate.text, sentence.text) > same_fact
-            for cosine, sentence in zip(cosines, source.sentences, strict=True)
-        ):
-            found.append(source.id)
-    return found
-
-
-def arrange(
+def _judged(
+    batch: list[summarize.Candidate],
     sources: list[Source],
-    candidates: list[Candidate],
-    chosen: list[int],
-    embeddings: dict[str, np.ndarray],
-    same_fact: float = SAME_FACT,
-) -> str:
-    """The chosen sentences, those another source also gives first, then each one-source sentence marked
-    with its source; reading order within each part."""
-    ordered = sorted((candidates[i] for i in chosen), key=lambda c: (c.source_number, c.sentence_index))
-    agreed = [c for c in ordered if other_sources(c, sources, embeddings, same_fact)]
-    alone = [c for c in ordered if c not in agreed]
-    marked = [ONLY_ONE_MARK.format(source=sources[c.source_number].id) + c.text for c in alone]
-    return " ".join([c.text for c in agreed] + marked)
+    index: retrieve.EvidenceIndex,
+    settings: CheckSettings,
+    verifier: verify.Verifier,
+) -> list[list[Claim]]:
+    """Each candidate's claims (spans into its own text), judged against every source in one call."""
+    text = " ".join(c.text for c in batch)
+    claims = claims_stage.split_claims(text)
+    if claims:
+        found = index.search([c.statement for c in claims], top_k=settings.top_k)
+        claims = verifier.judge(claims, found, sources)
+    per_candidate: list[list[Claim]] = []
+    start = 0
+    for candidate in batch:
+        end = start + len(candidate.text)
+        inside = [c for c in claims if start <= c.span.start and c.span.end <= end]
+        per_candidate.append([_shifted(c, -start) for c in inside])
+        start = end + 1
+    return per_candidate
+
+
+def _repeats(
+    candidate: summarize.Candidate, claims: list[Claim], kept: list[Kept], sources: list[Source]
+) -> bool:
+    """Whether the candidate and a kept sentence of another source are two versions of one fact: a claim
+    of either is supported by the other's source with the other sentence among the evidence."""
+    own = sources[candidate.source_number].id
+    for other in kept:
+        if other.candidate.source_number == candidate.source_number:
+            continue
+        other_source = sources[other.candidate.source_number].id
+        if _supported_with(claims, other_source, other.candidate.sentence_index) or _supported_with(
+            other.claims, own, candidate.sentence_index
+        ):
+            return True
+    return False
+
+
+def _supported_with(claims: list[Claim], source_id: str, sentence_index: int) -> bool:
+    """Whether ``source_id`` supports one of ``claims`` with its sentence ``sentence_index`` as evidence."""
+    return any(
+        support.source_id == source_id
+        and support.label == "supported"
+        and any(e.sentence_index == sentence_index for e in support.evidence)
+        for claim in claims
+        for support in claim.support
+    )
+
+
+def arrange(kept: list[Kept], sources: list[Source]) -> tuple[str, list[Claim]]:
+    """The summary: agreed sentences in reading order, then each one-source sentence led by its mark; and
+    the claims of both with spans into it."""
+
+    def reading(item: Kept) -> tuple[int, int]:
+        return item.candidate.source_number, item.candidate.sentence_index
+
+    agreed = sorted((k for k in kept if k.agreed), key=reading)
+    alone = sorted((k for k in kept if not k.agreed), key=reading)
+    parts: list[str] = []
+    claims: list[Claim] = []
+    cursor = 0
+    for item in agreed + alone:
+        mark = "" if item.agreed else ONLY_ONE_MARK.format(source=sources[item.candidate.source_number].id)
+        start = cursor + len(mark)
+        parts.append(mark + item.candidate.text)
+        claims += [replace(_shifted(c, start), index=len(claims) + n) for n, c in enumerate(item.claims)]
+        cursor = start + len(item.candidate.text) + 1
+    return " ".join(parts), claims
+
+
+def _shifted(claim: Claim, offset: int) -> Claim:
+    return replace(claim, span=Span(claim.span.start + offset, claim.span.end + offset))

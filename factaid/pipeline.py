@@ -19,9 +19,9 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from . import agreement, ingest, judge, llm, models, retrieve, summarize, supported, verify
 from . import claims as claims_stage
 from . import conflicts as conflicts_stage
-from . import ingest, judge, llm, models, retrieve, summarize, supported, verify
 from .errors import InputError
 from .sentences import split_sentences
 from .types import CheckSettings, Claim, Report, Source
@@ -123,15 +123,25 @@ def check(
     embedder = models.get_embedder(settings.embedder)
     index = retrieve.EvidenceIndex(sources, embedder)
 
+    claims: list[Claim] | None = None
     if summary is None:
         progress(0.15, f"writing a summary ({settings.mode})")
-        summary = summarize.summarize(sources, settings, index)
+        if settings.mode == "extractive" and len(sources) > 1:
+            summarize.check_settings(settings, sources)
+            summary, claims = agreement.summarize_sources(sources, settings, index)  # claims judged
+            if not claims:
+                raise InputError("the summary holds no checkable claim")
+        else:
+            summary = summarize.summarize(sources, settings, index)
         origin = settings.mode
     else:
         origin = "user"
     summary_model = llm.get_language_model(settings).name if origin == "abstractive" else ""
 
-    claims, judge_model = _judged_claims(summary, sources, index, settings, progress)
+    if claims is None:
+        claims, judge_model = _judged_claims(summary, sources, index, settings, progress)
+    else:
+        claims, judge_model = _llm_judged(claims, settings, progress)
     removed, filtered_from = [], ""
     if settings.supported_only and origin != "user":
         kept, removed = supported.split_by_support(summary, claims)
@@ -177,9 +187,14 @@ def _judged_claims(
     candidates = index.search([c.statement for c in claims], top_k=settings.top_k)
 
     progress(0.75, "judging claims")
-    claims = verify.get_verifier(settings).judge(claims, candidates, sources)
-    judge_model = ""
-    if settings.judge == "llm":
-        progress(0.8, "asking the LLM judge")
-        claims, judge_model = judge.judge_claims(claims, settings)
-    return claims, judge_model
+    return _llm_judged(verify.get_verifier(settings).judge(claims, candidates, sources), settings, progress)
+
+
+def _llm_judged(claims: list[Claim], settings: CheckSettings, progress: Progress) -> tuple[list[Claim], str]:
+    """With ``settings.judge == "llm"``, the claims as the LLM judge labels them too, and its model."""
+    if settings.judge != "llm":
+        return claims, ""
+    if not claims:
+        raise InputError("the summary holds no checkable claim")
+    progress(0.8, "asking the LLM judge")
+    return judge.judge_claims(claims, settings)

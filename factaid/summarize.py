@@ -3,8 +3,8 @@
 Extractive (the default) picks whole source sentences, so every summary sentence is a quotation the
 verifier can find again. Sentences are scored by a lead bias (news puts the main event first) and the
 document frequency of their content words (SumBasic), then taken best first, skipping any that says a
-chosen one's fact again, until a budget of words is spent (``Weights``; each part measured by
-``python -m eval summary-cv``). From several sources, ``agreement`` states what they agree on first,
+until a budget of words is spent (``Weights``; each part measured by ``python -m eval summary-cv``).
+From several sources, ``agreement`` keeps one version of each fact and states what they agree on first,
 then what only one reports, marked as such. The abstractive summarizer feeds the same top sentences to
 a small causal LM with a document-completion prompt (or, for chat models, an instruction) through any
 backend of ``llm``; it may invent claims, which is what the verifier is there to flag.
@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from . import agreement, llm
+from . import llm
 from .errors import FactaidError, InputError
 from .facts import STOP_WORDS
 from .llm import LanguageModel, prompt_for
@@ -95,15 +95,11 @@ class Weights:
 
     lead: float = 2.0  # weight / sqrt(1 + position in its source): news puts the main event first
     frequency: float = 0.5  # the mean document frequency of a sentence's content words (SumBasic)
-    directed: float = 0.5  # PacSum's directed centrality: related to what follows, not to what precedes
     words_per_sentence: int = 20  # the length budget: words per requested sentence
     redundant: float = 1.0  # closer than this to a chosen sentence of its source: said again
 
 
 WEIGHTS = Weights()
-# PacSum's weight of a sentence's similarity to the sentences before it (those after it weigh 1): a
-# sentence that later ones elaborate leads a topic; one that repeats earlier ones does not.
-PRECEDING_WEIGHT = -1.0
 
 
 def scaled(values: np.ndarray) -> np.ndarray:
@@ -121,27 +117,9 @@ def word_frequency(texts: list[str]) -> np.ndarray:
     return np.array([sum(counts[w] for w in ws) / len(ws) / total if ws else 0.0 for ws in words])
 
 
-def directed_centrality(similarity: np.ndarray, owners: np.ndarray) -> np.ndarray:
-    """PacSum (Zheng and Lapata 2019) within each source: similarity to later sentences plus
-    ``PRECEDING_WEIGHT`` times that to earlier ones, each edge above the source's smallest similarity."""
-    scores = np.zeros(len(similarity))
-    for owner in set(owners.tolist()):
-        members = np.flatnonzero(owners == owner)
-        block = similarity[np.ix_(members, members)]
-        off = block[~np.eye(len(members), dtype=bool)]
-        edges = np.clip(block - (off.min() if len(off) else 0.0), 0.0, None)
-        scores[members] = np.triu(edges, 1).sum(axis=1) + PRECEDING_WEIGHT * np.tril(edges, -1).sum(axis=1)
-    return scores
-
-
-def _scores(
-    texts: list[str], vectors: np.ndarray, owners: np.ndarray, positions: np.ndarray, weights: Weights
-) -> np.ndarray:
-    """Lead bias + content-word frequency + directed centrality for every sentence."""
-    raw = weights.lead / np.sqrt(1.0 + positions) + weights.frequency * scaled(word_frequency(texts))
-    if weights.directed:
-        raw = raw + weights.directed * scaled(directed_centrality(vectors @ vectors.T, owners))
-    return raw
+def _scores(texts: list[str], positions: np.ndarray, weights: Weights) -> np.ndarray:
+    """Lead bias + content-word frequency for every sentence."""
+    return weights.lead / np.sqrt(1.0 + positions) + weights.frequency * scaled(word_frequency(texts))
 
 
 def rank_candidates(
@@ -172,7 +150,7 @@ def rank_candidates(
     for number in set(owners.tolist()):
         mask = owners == number
         positions[mask] = np.arange(mask.sum())
-    scores = _scores([s.text for _, s, _ in picked], vectors, owners, positions, weights)
+    scores = _scores([s.text for _, s, _ in picked], positions, weights)
     candidates = [
         Candidate(number, sentence.index, sentence.text, float(score), len(_WORD.findall(sentence.text)))
         for (number, sentence, _), score in zip(picked, scores, strict=True)
@@ -203,7 +181,7 @@ def reading_order(candidates: list[Candidate], chosen: list[int]) -> list[Candid
 
 class ExtractiveSummarizer:
     """Extractive summary from precomputed, L2-normalised sentence embeddings: the best-scored sentences
-    within a budget of words; from several sources, what they agree on first (``agreement``)."""
+    within a budget of words, in reading order. ``summarize`` gives several sources to ``agreement``."""
 
     def __init__(self, embeddings: dict[str, np.ndarray], weights: Weights = WEIGHTS) -> None:
         self.embeddings = embeddings
@@ -212,12 +190,8 @@ class ExtractiveSummarizer:
     def summarize(self, sources: list[Source], n_sentences: int) -> str:
         candidates, vectors = rank_candidates(sources, self.embeddings, self.weights)
         budget = n_sentences * self.weights.words_per_sentence
-        if len(sources) == 1:
-            chosen = select(candidates, vectors, budget, self.weights.redundant)
-            return " ".join(c.text for c in reading_order(candidates, chosen))
-        owners = np.array([c.source_number for c in candidates])
-        chosen = agreement.select_facts(candidates, vectors, owners, budget, self.weights.redundant)
-        return agreement.arrange(sources, candidates, chosen, self.embeddings)
+        chosen = select(candidates, vectors, budget, self.weights.redundant)
+        return " ".join(c.text for c in reading_order(candidates, chosen))
 
 
 # ----------------------------------------------------------------------------- LLM summarizer
@@ -334,15 +308,24 @@ def get_summarizer(settings: CheckSettings, embeddings: dict[str, np.ndarray]) -
     raise InputError(f"unknown summary mode {settings.mode!r}: use 'extractive' or 'abstractive'")
 
 
+def check_settings(settings: CheckSettings, sources: list[Source]) -> None:
+    """Refuse a summary length that is not a whole number >= 1, and sources without a sentence."""
+    if not isinstance(settings.summary_sentences, int) or settings.summary_sentences < 1:
+        raise InputError(f"summary_sentences must be a whole number >= 1, got {settings.summary_sentences!r}")
+    if not any(source.sentences for source in sources):
+        raise InputError("nothing to summarize: the documents hold no sentence")
+
+
 def summarize(sources: list[Source], settings: CheckSettings, index) -> str:
     """Summarize ``sources`` in about ``settings.summary_sentences`` sentences (see module docstring).
 
     ``index`` is the check's retrieve.EvidenceIndex; its sentence embeddings are reused, not recomputed.
     """
-    if not isinstance(settings.summary_sentences, int) or settings.summary_sentences < 1:
-        raise InputError(f"summary_sentences must be a whole number >= 1, got {settings.summary_sentences!r}")
-    if not any(source.sentences for source in sources):
-        raise InputError("nothing to summarize: the documents hold no sentence")
+    check_settings(settings, sources)
+    if settings.mode == "extractive" and len(sources) > 1:
+        from . import agreement  # which imports this module
+
+        return agreement.summarize_sources(sources, settings, index)[0]
     summarizer = get_summarizer(settings, index.embeddings)
     log.info("summarizing %d sources with %s", len(sources), type(summarizer).__name__)
     return summarizer.summarize(sources, settings.summary_sentences)

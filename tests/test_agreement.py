@@ -1,6 +1,6 @@
 """Summaries of several reports of one event: what the sources agree on first, one version of each fact,
 and what only one source reports marked with it. Real articles (../shared, read at run time), the real
-embedder and parse."""
+models and verifier."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from factaid import agreement, ingest, pipeline, retrieve, summarize
+import factaid
+from factaid import ingest
 from factaid.types import CheckSettings
 
 PROBES = Path(__file__).resolve().parents[2] / "shared" / "data" / "news_probes_dev.json"
@@ -36,21 +37,24 @@ def owners(text: str, sources) -> set[str]:
     return {source.id for source in sources for s in source.sentences if s.text == text}
 
 
-def summary_of(sources, embedder, count: int) -> tuple[str, retrieve.EvidenceIndex]:
-    index = retrieve.EvidenceIndex(sources, embedder)
-    return summarize.summarize(sources, CheckSettings(summary_sentences=count), index), index
+def marked_parts(report) -> list[tuple[str, str | None, list]]:
+    """(sentence, the source its mark names or None, its claims) in the summary's order."""
+    found = []
+    for text, mark in parts(report.summary, report.sources):
+        start = report.summary.index(text)
+        inside = [c for c in report.claims if start <= c.span.start and c.span.end <= start + len(text)]
+        found.append((text, mark, inside))
+    return found
 
 
 @pytest.fixture(scope="module")
-def example(shared_articles, embedder):
-    sources = pipeline.load_sources([str(p) for p in shared_articles.values()], CheckSettings())
-    summary, index = summary_of(sources, embedder, 5)
-    return sources, summary, index
+def example_report(shared_articles, nlp, embedder):
+    return factaid.check([str(p) for p in shared_articles.values()])
 
 
 @pytest.fixture(scope="module")
-def probe_events(embedder):
-    """The dev probe events' articles, each event's outlets as sources, and their 5-sentence summaries."""
+def probe_events(nlp, embedder):
+    """The dev probe events: each event with the report on its outlets' articles (5-sentence summary)."""
     if not PROBES.is_file():
         pytest.skip(f"probe events not found: {PROBES}")
     events = []
@@ -59,42 +63,23 @@ def probe_events(embedder):
             ingest.from_text(article["text"], source_id=f"S{n}", title=article["source"])
             for n, article in enumerate(event["articles"], start=1)
         ]
-        sources = pipeline.load_sources(sources, CheckSettings())
-        summary, index = summary_of(sources, embedder, 5)
-        events.append((event, sources, summary, index))
+        events.append((event, factaid.check(sources, settings=CheckSettings(summary_sentences=5))))
     return events
 
 
-def test_agreed_facts_come_first_and_one_source_facts_are_marked(example):
-    sources, summary, index = example
-    found = parts(summary, sources)
-    marked = [mark is not None for _, mark in found]
-    assert marked == sorted(marked), summary  # every unmarked sentence before every marked one
-    assert not marked[0], "the sources agree on the main event"
-    for text, mark in found:
-        (own,) = owners(text, sources)
-        number = next(n for n, source in enumerate(sources) if source.id == own)
-        position = next(s.index for s in sources[number].sentences if s.text == text)
-        candidate = summarize.Candidate(number, position, text, 0.0)
-        others = agreement.other_sources(candidate, sources, index.embeddings, agreement.SAME_FACT)
-        if mark:
-            assert mark == own and not others, (text, others)
-        else:
-            assert others, text
-
-
-def test_two_outlets_versions_of_a_fact_are_not_both_kept(example, probe_events):
-    """No two kept sentences of different outlets say one fact (by the measured same-fact score), on the
-    example articles and on every probe event."""
-    for sources, summary, index in [example] + [(s, summary, i) for _, s, summary, i in probe_events]:
-        kept = [text for text, _ in parts(summary, sources)]
-        vectors = {s.text: index.embeddings[src.id][s.index] for src in sources for s in src.sentences}
-        for i, one in enumerate(kept):
-            for other in kept[i + 1 :]:
-                if owners(one, sources) & owners(other, sources):
-                    continue
-                cosine = float(vectors[one] @ vectors[other])
-                assert agreement.same_fact_score(cosine, one, other) <= agreement.SAME_FACT, (one, other)
+def test_agreed_facts_come_first_and_marks_follow_the_verifier(example_report, probe_events):
+    for report in [example_report] + [report for _, report in probe_events]:
+        found = marked_parts(report)
+        marked = [mark is not None for _, mark, _ in found]
+        assert marked == sorted(marked), report.summary  # every unmarked sentence before every marked one
+        for text, mark, claims in found:
+            assert claims, text  # the check judged every summary sentence's claims
+            several = all(len(c.supported_by) >= 2 for c in claims)
+            if mark is None:
+                assert several, text
+            else:
+                assert mark in owners(text, report.sources) and not several, text
+    assert not marked_parts(example_report)[0][1], "the two reports agree on the main event"
 
 
 def _plain(text: str) -> str:
@@ -117,8 +102,9 @@ def test_a_fact_several_outlets_state_is_kept_once(probe_events):
     """For each probe fact that annotators quoted from several outlets: the summary keeps the quoted
     version of at most one outlet."""
     checked = 0
-    for event, sources, summary, _ in probe_events:
-        kept = [(_plain(text), owners(text, sources)) for text, _ in parts(summary, sources)]
+    for event, report in probe_events:
+        sources = report.sources
+        kept = [(_plain(text), owners(text, sources)) for text, _ in parts(report.summary, sources)]
         outlet = {source.title: source.id for source in sources}
         for probe in event["probes"]:
             versions = annotated_versions(probe) if probe["expect"] == "supported" else {}
@@ -130,6 +116,6 @@ def test_a_fact_several_outlets_state_is_kept_once(probe_events):
                 for text, ids in kept
                 if passage in text and outlet.get(name) in ids
             }
-            assert len(holding) <= 1, (probe["text"], holding, summary)
+            assert len(holding) <= 1, (probe["text"], holding, report.summary)
             checked += 1
     assert checked >= 5
