@@ -5,7 +5,8 @@ Whether another source states a sentence's fact is the verifier's call, the same
 candidate sentences are taken best-scored first (``summarize.rank_candidates``), and each one's claims are
 checked against every source as a summary's claims are. A candidate and a chosen sentence of another
 source are two versions of one fact when a claim of either is supported by the other's source with the
-other sentence among the evidence; the candidate is skipped. A kept sentence is agreed on when every
+other sentence among the evidence, or when the two are paraphrases (``PARAPHRASE_COSINE``, which spares
+the verifier the plain cases); the candidate is skipped. A kept sentence is agreed on when every
 claim of it is supported by two sources or more. The verdicts are the report's own: the check does not
 judge these claims again.
 """
@@ -19,6 +20,10 @@ from . import retrieve, summarize, verify
 from .types import CheckSettings, Claim, Source, Span
 
 ONLY_ONE_MARK = "Only {source} reports: "
+# Two sentences of different outlets closer than this are paraphrases: the best balanced accuracy of the
+# MiniLM cosine between MRPC's paraphrases and non-paraphrases, news sentences of different outlets (0.681;
+# `python -m eval same-fact` at commit a2da297, eval/RESULTS.md). The verifier is not asked about them.
+PARAPHRASE_COSINE = 0.76
 
 
 @dataclass
@@ -36,19 +41,23 @@ def summarize_sources(
 ) -> tuple[str, list[Claim]]:
     """The summary of several sources, and its claims with their verdicts (spans into the summary)."""
     weights = summarize.WEIGHTS
-    candidates, _ = summarize.rank_candidates(sources, index.embeddings, weights)
-    order = sorted(candidates, key=lambda c: -c.score)
+    candidates, vectors = summarize.rank_candidates(sources, index.embeddings, weights)
+    order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
     budget = settings.summary_sentences * weights.words_per_sentence
     verifier = verify.get_verifier(settings)
     kept: list[Kept] = []
+    ahead: list[int] = []  # candidates kept or being judged: what a paraphrase would repeat
     words = position = 0
     while words < budget and position < len(order):
-        # Judge as many candidates as would fill the budget if none were a second version: few are judged
-        # in vain, and each batch is one call of every model.
-        batch = []
+        # Judge as many candidates as would fill the budget if none were a second version: each batch is
+        # one call of every model. A paraphrase of one ahead of it from another source is not judged.
+        batch: list[summarize.Candidate] = []
         while position < len(order) and words + sum(c.words for c in batch) < budget:
-            batch.append(order[position])
+            i = order[position]
             position += 1
+            if not _paraphrase(i, ahead, candidates, vectors):
+                batch.append(candidates[i])
+                ahead.append(i)
         for candidate, claims in zip(batch, _judged(batch, sources, index, settings, verifier), strict=True):
             if words >= budget:
                 break
@@ -56,6 +65,12 @@ def summarize_sources(
                 kept.append(Kept(candidate, claims))
                 words += candidate.words
     return arrange(kept, sources)
+
+
+def _paraphrase(i: int, ahead: list[int], candidates: list[summarize.Candidate], vectors) -> bool:
+    """Whether candidate ``i`` is a paraphrase of one ahead of it from another source."""
+    others = [j for j in ahead if candidates[j].source_number != candidates[i].source_number]
+    return bool(others) and float((vectors[others] @ vectors[i]).max()) > PARAPHRASE_COSINE
 
 
 def _judged(
