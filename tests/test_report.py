@@ -243,7 +243,7 @@ def test_reports_show_both_judges_and_which_decided() -> None:
         "verifier_label": "contradicted",
         "decided": False,
     }
-    assert data["judge_model"] == report.judge_model and data["schema_version"] == "1.6"
+    assert data["judge_model"] == report.judge_model and data["schema_version"] == "1.7"
     # Without the judge, nothing of it shows.
     plain = factaid.render(_two_source_report(), "md")
     assert "LLM judge" not in plain and "decided by" not in plain
