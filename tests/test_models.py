@@ -1,10 +1,14 @@
-"""Model loading: the bundled embedder is read without sentence-transformers and gives its vectors."""
+"""Model loading: the bundled embedder is read without sentence-transformers and gives its vectors;
+models load once each, side by side in threads, with the garbage collector paused."""
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +113,83 @@ def test_loading_the_bundled_embedder_imports_neither_sentence_transformers_nor_
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=300, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- loading side by side
+
+
+def test_a_model_loads_while_another_is_still_loading():
+    """Each model has its own lock: a load that waits for another model's load ends. Under one lock
+    around every load (as before) the first waits forever for the second, which waits for the lock."""
+    second_loaded = threading.Event()
+
+    @models._load_once
+    def first_model() -> str:
+        assert second_loaded.wait(30), "the second model did not load while the first was loading"
+        return "first"
+
+    @models._load_once
+    def second_model() -> str:
+        second_loaded.set()
+        return "second"
+
+    loading = models.load_in_background(first_model)
+    assert second_model() == "second"
+    loading.join(60)
+    assert not loading.is_alive()
+    assert first_model() == "first"
+
+
+def test_a_model_asked_for_by_many_threads_at_once_loads_once():
+    loads = []
+
+    @models._load_once
+    def shared_model(name: str) -> object:
+        loads.append(name)
+        time.sleep(0.2)  # long enough for every thread to ask while the load runs
+        return object()
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(shared_model("x"))) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert loads == ["x"]
+    assert len(results) == 8 and all(result is results[0] for result in results)
+
+
+def test_a_failed_background_load_is_raised_by_the_next_call():
+    calls = []
+
+    @models._load_once
+    def unloadable_model() -> str:
+        calls.append(1)
+        raise models.ModelLoadError("the weights are missing")
+
+    models.load_in_background(unloadable_model).join(60)
+    with pytest.raises(models.ModelLoadError, match="the weights are missing"):
+        unloadable_model()
+    assert len(calls) == 2  # a failure is not cached: the caller's call tries again
+
+
+def test_loading_pauses_the_garbage_collector_and_freezes_what_was_loaded():
+    """Collections during a load walked every object torch, transformers and spaCy made, and so did the
+    collection at the process's exit (README, "Performance"): a load runs with the collector off, and
+    what is alive after it is frozen, out of every later collection."""
+    seen = {}
+
+    @models._load_once
+    def model_with_cycles() -> list:
+        seen["collector on while loading"] = gc.isenabled()
+        model: list = [[i] for i in range(1000)]  # lists, which the collector tracks
+        model.append(model)  # a cycle, as modules and models have
+        return model
+
+    assert gc.isenabled()
+    frozen_before = gc.get_freeze_count()
+    model_with_cycles()
+    assert seen == {"collector on while loading": False}
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= frozen_before + 1000
+    gc.unfreeze()  # the rest of the test session collects as usual
