@@ -81,19 +81,14 @@ def _judged(
     verifier: verify.Verifier,
 ) -> list[list[Claim]]:
     """Each candidate's claims (spans into its own text), judged against every source in one call."""
-    text = " ".join(c.text for c in batch)
-    claims = claims_stage.split_claims(text)
-    if claims:
-        found = index.search([c.statement for c in claims], top_k=settings.top_k)
-        claims = verifier.judge(claims, found, sources)
-    per_candidate: list[list[Claim]] = []
-    start = 0
-    for candidate in batch:
-        end = start + len(candidate.text)
-        inside = [c for c in claims if start <= c.span.start and c.span.end <= end]
-        per_candidate.append([_shifted(c, -start) for c in inside])
-        start = end + 1
-    return per_candidate
+    per_candidate = [claims_stage.split_claims(c.text) for c in batch]
+    claims = [replace(claim, index=n) for n, claim in enumerate(c for cs in per_candidate for c in cs)]
+    if not claims:
+        return per_candidate
+    judged = iter(
+        verifier.judge(claims, index.search([c.statement for c in claims], settings.top_k), sources)
+    )
+    return [[next(judged) for _ in claims] for claims in per_candidate]
 
 
 def _repeats(
