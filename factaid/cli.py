@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         # What is alive now dies with the process: frozen, the collector does not walk it once more at
-        # the exit (about a second after a check, README "Performance").
+        # the exit (that walk took about a second after a cold check on 2 cores).
         gc.freeze()
     return 0
 
