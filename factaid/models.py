@@ -649,10 +649,9 @@ def load_checker(folder: Path):
 @_load_once
 def get_checker() -> NLIModel:
     """The bundled claim checker, scoring (evidence, claim) pairs like any 3-way NLI model."""
-    with _lock:
-        torch_threads()
-        tokenizer, model, _ = load_checker(CHECKER_DIR)
-        return NLIModel(tokenizer, model, 0, 2, CHECKER_MAX_TOKENS, bfloat16=native_bfloat16())
+    torch_threads()
+    tokenizer, model, _ = load_checker(CHECKER_DIR)
+    return NLIModel(tokenizer, model, 0, 2, CHECKER_MAX_TOKENS, bfloat16=native_bfloat16())
 
 
 def native_bfloat16() -> bool:
