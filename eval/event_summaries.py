@@ -24,7 +24,7 @@ from factaid import agreement, ingest
 from factaid.sentences import split_sentences
 from factaid.types import CheckSettings, Report
 
-MARK = re.compile(agreement.ONLY_ONE_MARK.format(source=r"(S\d+)"))
+MARK = re.compile(agreement.MARK_PATTERN)
 
 
 def sentence_verdicts(report: Report) -> list[tuple[str | None, set[str]]]:
@@ -37,7 +37,7 @@ def sentence_verdicts(report: Report) -> list[tuple[str | None, set[str]]]:
             c for c in report.claims if c.span.start < sentence.span.end and c.span.end > sentence.span.start
         ]
         supporting = set.intersection(*(set(c.supported_by) for c in claims)) if claims else set()
-        verdicts.append((mark.group(1) if mark else None, supporting))
+        verdicts.append(((mark.group(1) or mark.group(2)) if mark else None, supporting))
     return verdicts
 
 

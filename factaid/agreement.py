@@ -1,5 +1,6 @@
 """Several reports of one event: the extractive summary keeps one version of each fact, states first what
-the sources agree on, then what only one of them reports, marked as such ("Only S2 reports: ...").
+the sources agree on, then what only one of them reports, marked as such ("Only S2 reports: ...", or
+"S2 reports (disputed by S1): ..." where another source contradicts it).
 
 Whether another source states a sentence's fact is the verifier's call, the same one the report shows:
 candidate sentences are taken best-scored first (``summarize.rank_candidates``), and each one's claims are
@@ -20,6 +21,10 @@ from . import retrieve, summarize, verify
 from .types import CheckSettings, Claim, Source, Span
 
 ONLY_ONE_MARK = "Only {source} reports: "
+# A sentence that another source contradicts is not one source's alone: the mark names who disputes it.
+DISPUTED_MARK = "{source} reports (disputed by {others}): "
+# Either mark, as it leads a sentence of the summary: the reporting source is group 1 or group 2.
+MARK_PATTERN = r"Only (S\d+) reports: |(S\d+) reports \(disputed by [^)]*\): "
 # Two sentences of different outlets closer than this are paraphrases: the best balanced accuracy of the
 # MiniLM cosine between MRPC's paraphrases and non-paraphrases, news sentences of different outlets (0.681;
 # `python -m eval same-fact` at commit a2da297, eval/RESULTS.md). The verifier is not asked about them.
@@ -132,12 +137,19 @@ def arrange(kept: list[Kept], sources: list[Source]) -> tuple[str, list[Claim]]:
     claims: list[Claim] = []
     cursor = 0
     for item in agreed + alone:
-        mark = "" if item.agreed else ONLY_ONE_MARK.format(source=sources[item.candidate.source_number].id)
+        mark = "" if item.agreed else _mark(item, sources[item.candidate.source_number].id)
         start = cursor + len(mark)
         parts.append(mark + item.candidate.text)
         claims += [replace(_shifted(c, start), index=len(claims) + n) for n, c in enumerate(item.claims)]
         cursor = start + len(item.candidate.text) + 1
     return " ".join(parts), claims
+
+
+def _mark(item: Kept, source_id: str) -> str:
+    disputing = sorted({s for claim in item.claims for s in claim.contradicted_by} - {source_id})
+    if disputing:
+        return DISPUTED_MARK.format(source=source_id, others=", ".join(disputing))
+    return ONLY_ONE_MARK.format(source=source_id)
 
 
 def _shifted(claim: Claim, offset: int) -> Claim:

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 import factaid
-from factaid import ingest
+from factaid import agreement, ingest
 from factaid.types import CheckSettings
 
 PROBES = Path(__file__).resolve().parents[2] / "shared" / "data" / "news_probes_dev.json"
-MARK = re.compile(r"Only (S\d+) reports: ")
+MARK = re.compile(agreement.MARK_PATTERN)
 
 
 def parts(summary: str, sources) -> list[tuple[str, str | None]]:
@@ -28,7 +28,7 @@ def parts(summary: str, sources) -> list[tuple[str, str | None]]:
         rest = rest[mark.end() :] if mark else rest
         match = next((t for t in texts if rest.startswith(t)), None)
         assert match is not None, f"not an exact source sentence: {rest[:80]!r}"
-        found.append((match, mark.group(1) if mark else None))
+        found.append((match, (mark.group(1) or mark.group(2)) if mark else None))
         rest = rest[len(match) :].lstrip(" ")
     return found
 
@@ -119,3 +119,15 @@ def test_a_fact_several_outlets_state_is_kept_once(probe_events):
             assert len(holding) <= 1, (probe["text"], holding, report.summary)
             checked += 1
     assert checked >= 5
+
+
+def test_a_sentence_another_source_contradicts_is_marked_as_disputed(bundled_paths, nlp, embedder):
+    """The bundled reports disagree on how many wagons fell: the sentence that gives one number is marked
+    with the source that gives another, not as one source's alone."""
+    report = factaid.check([str(p) for p in bundled_paths])
+    disputed = re.findall(r"(S\d+) reports \(disputed by ([^)]*)\): ", report.summary)
+    assert disputed, report.summary
+    for own, others in disputed:
+        start = report.summary.index(f"{own} reports (disputed by {others}): ")
+        after = [c for c in report.claims if c.span.start > start]
+        assert after and set(others.split(", ")) <= set(after[0].contradicted_by), after[0]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from factaid import pipeline, retrieve, summarize
+from factaid import agreement, pipeline, retrieve, summarize
 from factaid.errors import InputError
 from factaid.types import CheckSettings
 
@@ -23,7 +23,7 @@ def _split_back(summary: str, sources) -> list[str]:
     found, rest = [], summary
     texts = sorted({s.text for source in sources for s in source.sentences}, key=len, reverse=True)
     while rest:
-        rest = re.sub(r"^Only S\d+ reports: ", "", rest)
+        rest = re.sub(f"^(?:{agreement.MARK_PATTERN})", "", rest)
         match = next((t for t in texts if rest.startswith(t)), None)
         assert match is not None, f"not an exact source sentence: {rest[:80]!r}"
         found.append(match)
