@@ -58,19 +58,24 @@ def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _other_names(ent, doc, labels: set[str]) -> list[str]:
+    """The texts of the document's entities of ``labels`` that neither hold nor are held in ``ent``'s."""
+    own = ent.text.lower()
+    return sorted(
+        {
+            o.text
+            for o in doc.ents
+            if o.label_ in labels and o.text.lower() not in own and own not in o.text.lower()
+        }
+    )
+
+
 def _entity_swap(sentence, doc, rng: random.Random) -> str | None:
     candidates = []
     for ent in sentence.ents:
         if ent.label_ not in _SWAPPABLE:
             continue
-        others = {
-            o.text
-            for o in doc.ents
-            if o.label_ == ent.label_
-            and o.text.lower() not in ent.text.lower()
-            and ent.text.lower() not in o.text.lower()
-        }
-        candidates += [(ent, other) for other in sorted(others)]
+        candidates += [(ent, other) for other in _other_names(ent, doc, {ent.label_})]
     if not candidates:
         return None
     ent, other = rng.choice(candidates)
@@ -124,15 +129,9 @@ def _speaker_swap(sentence, doc, rng: random.Random) -> str | None:
             )
             if speaker is None:
                 continue
-            others = {
-                e.text
-                for e in doc.ents
-                if e.label_ in _SPEAKERS
-                and (e.label_ == speaker.label_ or {e.label_, speaker.label_} == {"PERSON", "ORG"})
-                and e.text.lower() not in speaker.text.lower()
-                and speaker.text.lower() not in e.text.lower()
-            }
-            options += [(speaker, other) for other in sorted(others)]
+            # A person's words may be moved to an organisation and back; a nation's only to a nation.
+            kinds = {speaker.label_} | ({"PERSON", "ORG"} if speaker.label_ in {"PERSON", "ORG"} else set())
+            options += [(speaker, other) for other in _other_names(speaker, doc, kinds)]
     if not options:
         return None
     speaker, other = rng.choice(options)
