@@ -216,13 +216,15 @@ def _fit(bags, rounds: int = 3):
     return model
 
 
-def _claim_probabilities(model, bags) -> list[list[float]]:
-    """Each summary's claim probabilities, scaled as factaid scales them (vetoes, dates found nowhere)."""
+def _claim_probabilities(model, bags, shown: tuple[float, float] | None = None) -> list[list[float]]:
+    """Each summary's claim probabilities, scaled as factaid scales them (vetoes, dates found nowhere);
+    with ``shown`` (centre, slope), on the scale factaid shows (verify.shown_probability)."""
     probabilities = []
     for _, claims in bags:
         raw = model.predict_proba(np.array(claims))[:, 1] if claims else []
         scales = [support_scale(dict(zip(FEATURES, c))) for c in claims]
-        probabilities.append([float(p * s) for p, s in zip(raw, scales)])
+        fitted = [float(p * s) for p, s in zip(raw, scales)]
+        probabilities.append([verify.shown_probability(p, *shown) for p in fitted] if shown else fitted)
     return probabilities
 
 
@@ -256,6 +258,63 @@ def shipped_threshold(labels: np.ndarray, scores: np.ndarray, groups: np.ndarray
     return float(candidates[int(np.argmax(mean_balanced))])
 
 
+def _balanced_weights(labels: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Item weights under which every file, and within it each class, weighs the same."""
+    weights = np.zeros(len(labels))
+    cells = {(g, y) for g, y in zip(groups, labels)}
+    for group, label in cells:
+        cell = (groups == group) & (labels == label)
+        weights[cell] = 1.0 / cell.sum() / len(cells)
+    return weights
+
+
+def fit_slope(labels: np.ndarray, weakest: np.ndarray, groups: np.ndarray, centre: float) -> float:
+    """The slope of the shown scale (verify.shown_probability) whose shown probabilities of each item's
+    weakest claim best match the items' labels in log loss, every file and class weighing the same."""
+    from scipy.optimize import minimize_scalar
+
+    weights = _balanced_weights(labels, groups)
+    clipped = np.clip(weakest, 1e-6, 1 - 1e-6)
+    centred = np.log(clipped / (1 - clipped)) - np.log(centre / (1 - centre))
+
+    def loss(slope: float) -> float:
+        log_p = -np.logaddexp(0.0, -slope * centred)  # log sigmoid(slope * centred)
+        log_not_p = -np.logaddexp(0.0, slope * centred)
+        return float(-(weights * (labels * log_p + (1 - labels) * log_not_p)).sum())
+
+    return float(minimize_scalar(loss, bounds=(0.05, 20.0), method="bounded").x)
+
+
+def reliability(
+    labels: np.ndarray, shown: np.ndarray, groups: np.ndarray, edges=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+) -> list[dict]:
+    """Per file and band of the shown probability of an item's weakest claim: how many items, their mean
+    shown probability, and the share of them supported, as counted and with both classes weighing the
+    same (the share the scale is fitted to)."""
+    rows = []
+    for name in dict.fromkeys(groups):
+        own = groups == name
+        weights = _balanced_weights(labels[own], groups[own])
+        for low, high in zip(edges, edges[1:]):
+            band = (shown[own] >= low) & ((shown[own] < high) if high < 1 else (shown[own] <= high))
+            if not band.any():
+                continue
+            in_band = labels[own][band]
+            rows.append(
+                {
+                    "file": name,
+                    "shown probability": f"{low:.1f}-{high:.1f}",
+                    "items": int(band.sum()),
+                    "mean shown": round(float(shown[own][band].mean()), 3),
+                    "supported": round(float(in_band.mean()), 3),
+                    "supported, classes equal": round(
+                        float((weights[band] * in_band).sum() / weights[band].sum()), 3
+                    ),
+                }
+            )
+    return rows
+
+
 def cross_validated(
     bags, groups: list[str], folds: int = 5, aggregate: str = SUMMARY_AGGREGATE, seed: int = 0
 ) -> dict[str, dict[str, float]]:
@@ -264,7 +323,7 @@ def cross_validated(
     summary score (threshold tuned on the training folds of the same file, as ``python -m eval
     consistency --tune`` does), and the support rates of faithful and wrong items when every claim must
     reach the one shipped threshold (``shipped_threshold``), and the balanced accuracy of those labels."""
-    return cross_validated_by_aggregate(bags, groups, folds, (aggregate,), seed)[aggregate]
+    return cross_validated_by_aggregate(bags, groups, folds, (aggregate,), seed)[0][aggregate]
 
 
 def repeated_cross_validation(bags, groups: list[str], repeats: int) -> dict[str, dict[str, tuple]]:
@@ -282,39 +341,49 @@ def repeated_cross_validation(bags, groups: list[str], repeats: int) -> dict[str
 
 def cross_validated_by_aggregate(
     bags, groups: list[str], folds: int, aggregates: tuple[str, ...], seed: int = 0
-) -> dict[str, dict[str, dict[str, float]]]:
-    """``cross_validated``'s figures for each way of aggregating claims, from the same fitted folds."""
+) -> tuple[dict[str, dict[str, dict[str, float]]], np.ndarray]:
+    """``cross_validated``'s figures for each way of aggregating claims, from the same fitted folds; and
+    the held-out shown probability of every item's weakest claim (for ``reliability``)."""
     labels, names = np.array([label for label, _ in bags]), np.array(groups)
     order = np.random.default_rng(seed).permutation(len(bags))
     scores = {a: np.zeros(len(bags)) for a in aggregates}
     balanced = {a: np.zeros(len(bags), dtype=bool) for a in aggregates}
     shipped = np.zeros(len(bags), dtype=bool)
+    weakest = np.zeros(len(bags))
     for fold in range(folds):
         test = order[fold::folds]
         train = np.setdiff1d(order, test)
         model = _fit([bags[i] for i in train])
         held_out = _claim_probabilities(model, [bags[i] for i in test])
         trained = _claim_probabilities(model, [bags[i] for i in train])
-        shipped[test] = _aggregated(held_out, CLAIM_AGGREGATE) >= shipped_threshold(
-            labels[train], _aggregated(trained, CLAIM_AGGREGATE), names[train]
+        fitted = _aggregated(trained, CLAIM_AGGREGATE)
+        centre = shipped_threshold(labels[train], fitted, names[train])
+        scale = (centre, fit_slope(labels[train], fitted, names[train], centre))
+        # The label as shipped: the weakest claim's shown probability reaches 0.5 (its fitted one, centre).
+        weakest[test] = _aggregated(
+            _claim_probabilities(model, [bags[i] for i in test], scale), CLAIM_AGGREGATE
         )
+        shipped[test] = weakest[test] >= 0.5
         for aggregate in aggregates:
             train_scores = _aggregated(trained, aggregate)
             scores[aggregate][test] = _aggregated(held_out, aggregate)
-            # The SummaC protocol tunes the balanced-accuracy threshold per benchmark, on its own dev rows.
+            # Scores on the fitted scale: the shown one is monotone in it per fold, but differs from fold
+            # to fold, which would blur the pooled held-out ranking. The SummaC protocol tunes the
+            # balanced-accuracy threshold per benchmark, on its own dev rows.
             for name in set(names[test]):
                 own = names[train] == name
                 threshold = best_threshold(labels[train][own], train_scores[own])
                 rows = test[names[test] == name]
                 balanced[aggregate][rows] = scores[aggregate][rows] >= threshold
     masks = [*((g, names == g) for g in dict.fromkeys(groups)), ("all", names == names)]
-    return {
+    figures = {
         a: {
             name: _figures(labels[mask], scores[a][mask], balanced[a][mask], shipped[mask])
             for name, mask in masks
         }
         for a in aggregates
     }
+    return figures, weakest
 
 
 def _figures(labels, scores, balanced, shipped) -> dict[str, float]:
@@ -414,6 +483,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop", nargs="*", default=[], choices=FEATURES, help="signals to fit without")
     parser.add_argument("--ablate", action="store_true", help="print held-out figures without each signal")
     parser.add_argument(
+        "--reliability",
+        action="store_true",
+        help="print, per file, how the held-out shown probabilities match the share of items supported",
+    )
+    parser.add_argument(
         "--contradiction-bars",
         type=float,
         nargs="*",
@@ -453,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = [path.name for path in files for _ in per_file[path]]
     # The summary score's aggregate was chosen by these held-out figures: show the other one beside it.
     other = next(name for name in AGGREGATORS if name != SUMMARY_AGGREGATE)
-    by_aggregate = cross_validated_by_aggregate(bags, groups, 5, (SUMMARY_AGGREGATE, other))
+    by_aggregate, held_out_shown = cross_validated_by_aggregate(bags, groups, 5, (SUMMARY_AGGREGATE, other))
     figures = by_aggregate[SUMMARY_AGGREGATE]
     for name, v in by_aggregate[other].items():
         auc, balanced = v["auc"], v["balanced_accuracy"]
@@ -466,9 +540,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:24s} 5-fold CV over {args.repeats} shuffles: AUC {auc:.3f} (sd {auc_sd:.3f}), "
                 f"labels as shipped: balanced accuracy {shipped:.3f} (sd {shipped_sd:.3f})"
             )
-    model, threshold = fit_with_threshold(bags, groups)
     labels = np.array([b[0] for b in bags])
-    scores = _summary_scores(model, bags, SUMMARY_AGGREGATE)
+    if args.reliability:
+        print("held-out (5-fold) shown probability of each item's weakest claim against its label:")
+        print(metrics.markdown_table(reliability(labels, held_out_shown, np.array(groups))))
+    model, threshold = fit_with_threshold(bags, groups)
+    weakest = _summary_scores(model, bags, CLAIM_AGGREGATE)
+    slope = fit_slope(labels, weakest, np.array(groups), threshold)
+    scores = _aggregated(_claim_probabilities(model, bags, (threshold, slope)), SUMMARY_AGGREGATE)
     if probe_rows:
         print(f"{args.probes.name}: {json.dumps(probe_figures(model, threshold, probe_rows, dropped))}")
     if args.contradiction_bars:
@@ -480,7 +559,9 @@ def main(argv: list[str] | None = None) -> int:
             name: round(float(w), 4) for name, w in zip(FEATURES, model.coef_[0]) if name not in dropped
         },
         "bias": round(float(model.intercept_[0]), 4),
-        "threshold": round(threshold, 4),
+        "threshold": 0.5,
+        "centre": round(threshold, 4),
+        "slope": round(slope, 4),
         "summary_threshold": round(best_threshold(labels, scores), 4),
         "provenance": {
             "fitted": True,

@@ -368,6 +368,34 @@ def measure(tokenizer, model, held_out: dict[str, list[Pair]], args: argparse.Na
     return figures
 
 
+def snapshot(args: argparse.Namespace) -> int:
+    """Write the checker of ``args.out``'s checkpoint to ``args.snapshot``; its card says at which step it
+    was taken and carries the run's settings, not the figures of a finished run."""
+    import torch
+
+    run = args.out or models.cache_dir() / f"train-checker-{args.base}"
+    checkpoint, settings_file = run / "checkpoint.pt", run / "settings.json"
+    if not checkpoint.exists() or not settings_file.exists():
+        raise SystemExit(f"no checkpoint in {run}: give the --out of a run that has one")
+    settings = json.loads(settings_file.read_text())
+    tokenizer, model = models.new_checker(settings["base"], settings["lora_rank"])
+    state = torch.load(checkpoint, weights_only=True)
+    model.load_state_dict(state["model"], strict=False)
+    card = {
+        "base_model": settings["base"],
+        "base": models.MPNET if settings["base"] == "mpnet" else models.MODELS["minilm"].package,
+        "labels": list(LABELS),
+        "date": date.today().isoformat(),
+        "interim": {"step": state["step"], "pairs_seen": state["step"] * settings["batch_size"]},
+        "settings": settings,
+    }
+    if settings["lora_rank"]:
+        card["adapter"] = {"rank": settings["lora_rank"], "alpha": 2 * settings["lora_rank"]}
+    models.save_checker(model, args.snapshot, card)
+    print(f"wrote {args.snapshot}: the checker at step {state['step']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval train-checker", description=__doc__.split("\n")[0])
     parser.add_argument("--nli", type=Path, required=True, help="the folder of NLI sets (../shared/data/nli)")
@@ -418,7 +446,15 @@ def main(argv: list[str] | None = None) -> int:
         help="only measure a checker (no training): factaid/checker/, or --checker",
     )
     parser.add_argument("--checker", type=Path, help="with --measure, the folder of the checker to measure")
+    parser.add_argument(
+        "--snapshot",
+        type=Path,
+        help="write the checker as --out's checkpoint stands to this folder, without training (an "
+        "interim checker to try in the verifier while a long run goes on)",
+    )
     args = parser.parse_args(argv)
+    if args.snapshot:
+        return snapshot(args)
     if args.measure:
         tokenizer, model, _ = models.load_checker(args.checker or CHECKER_DIR)
         _, held_out = training_data(args.nli, args.seed)

@@ -63,15 +63,38 @@ CHECKER_EVIDENCE_SENTENCES = 3  # the checker reads retrieval's best three sente
 
 @dataclass(frozen=True)
 class Calibration:
+    """The fitted verdict model. A logistic model of the signals gives a fitted probability; the
+    probability shown is that one put on a scale where support is as likely as not at 0.5: the fitted
+    probability at which the labels were best (``centre``, the best balanced accuracy on the dev files)
+    maps to 0.5, and ``slope`` stretches the scale so that, on the dev files, the shown probability
+    matches the share of items supported (each file and each class weighing the same). The label
+    follows the shown probability: supported from ``threshold`` (0.5) up."""
+
     weights: dict[str, float]
     bias: float
-    threshold: float  # claim supported when its probability reaches this
-    summary_threshold: float  # summary consistent when the mean of its claims' probabilities reaches this
+    threshold: float  # a claim is supported when its shown probability reaches this
+    summary_threshold: float  # a summary is consistent when the mean of its claims' shown ones reaches this
+    centre: float = 0.5
+    slope: float = 1.0
     provenance: dict = field(default_factory=dict)
 
-    def probability(self, features: dict[str, float]) -> float:
+    def fitted(self, features: dict[str, float]) -> float:
+        """The logistic model's probability of support."""
         z = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
         return 1.0 / (1.0 + math.exp(-z))
+
+    def shown(self, fitted: float) -> float:
+        """The probability shown for a fitted one (monotone: the order of claims is kept)."""
+        return shown_probability(fitted, self.centre, self.slope)
+
+
+def shown_probability(fitted: float, centre: float, slope: float) -> float:
+    """``fitted`` on the scale where ``centre`` is 0.5: the logistic of slope * (logit(fitted) -
+    logit(centre))."""
+    tiny = 1e-6
+    fitted, centre = min(max(fitted, tiny), 1 - tiny), min(max(centre, tiny), 1 - tiny)
+    z = slope * (math.log(fitted / (1 - fitted)) - math.log(centre / (1 - centre)))
+    return 1.0 / (1.0 + math.exp(-z))
 
 
 @lru_cache(maxsize=1)
@@ -83,6 +106,8 @@ def load_calibration() -> Calibration:
         data["bias"],
         data["threshold"],
         data["summary_threshold"],
+        data.get("centre", 0.5),
+        data.get("slope", 1.0),
         data.get("provenance", {}),
     )
 
@@ -191,7 +216,8 @@ def support_scale(features: dict[str, float]) -> float:
 
 
 def support_probability(calibration: Calibration, features: dict[str, float]) -> float:
-    return calibration.probability(features) * support_scale(features)
+    """The shown probability that the source supports the claim, lowered by ``support_scale``."""
+    return calibration.shown(calibration.fitted(features) * support_scale(features))
 
 
 def claim_features(

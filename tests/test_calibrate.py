@@ -82,6 +82,41 @@ def test_repeated_cross_validation_averages_over_fold_shuffles() -> None:
     assert sd == pytest.approx(np.std([r["balanced_accuracy"] for r in runs]))
 
 
+def test_the_shown_scale_puts_the_label_threshold_at_one_half_and_keeps_the_order() -> None:
+    from factaid.verify import shown_probability
+
+    assert shown_probability(0.26, 0.26, 1.7) == pytest.approx(0.5)
+    fitted = [0.05, 0.2, 0.26, 0.4, 0.9]
+    shown = [shown_probability(p, 0.26, 1.7) for p in fitted]
+    assert shown == sorted(shown) and len(set(shown)) == len(shown)
+    assert shown[1] < 0.5 < shown[3]
+
+
+def test_the_slope_matches_the_shown_probability_to_how_often_items_are_supported() -> None:
+    # Items whose fitted probability p (around a centre of 0.3) is supported with the chance a slope of 2
+    # gives: the fit finds that slope again; a file ten times the size of the other weighs the same.
+    rng = np.random.default_rng(3)
+    centre, slope = 0.3, 2.0
+    fitted = rng.uniform(0.02, 0.9, 4000)
+    logit = np.log(fitted / (1 - fitted)) - np.log(centre / (1 - centre))
+    chance = 1 / (1 + np.exp(-slope * logit))
+    labels = (rng.uniform(size=fitted.size) < chance).astype(int)
+    groups = np.array(["big"] * 3600 + ["small"] * 400)
+    assert calibrate.fit_slope(labels, fitted, groups, centre) == pytest.approx(slope, rel=0.25)
+
+
+def test_the_reliability_table_counts_items_per_band_and_file() -> None:
+    labels = np.array([1, 1, 0, 0, 1, 0])
+    shown = np.array([0.9, 0.85, 0.1, 0.15, 0.5, 0.55])
+    groups = np.array(["a"] * 4 + ["b"] * 2)
+    rows = calibrate.reliability(labels, shown, groups)
+    by_band = {(r["file"], r["shown probability"]): r for r in rows}
+    assert by_band[("a", "0.8-1.0")]["items"] == 2 and by_band[("a", "0.8-1.0")]["supported"] == 1.0
+    assert by_band[("a", "0.0-0.2")]["supported"] == 0.0
+    assert by_band[("b", "0.4-0.6")]["items"] == 2 and by_band[("b", "0.4-0.6")]["supported"] == 0.5
+    assert sum(r["items"] for r in rows) == len(labels)
+
+
 def test_signal_rates_count_only_the_count_signals() -> None:
     bags = [(1, [claim(0.9)]), (1, [claim(0.9, date_missing=1.0)]), (0, [claim(0.2, missing_names=2.0)])]
     rates = calibrate.signal_rates(bags)

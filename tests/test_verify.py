@@ -285,8 +285,11 @@ def test_claim_features_flag_names_the_source_never_mentions(make_source) -> Non
 def test_calibration_probability_is_monotone_in_similarity() -> None:
     calibration = verify.load_calibration()
     base = {name: 0.0 for name in verify.FEATURES} | {"window_coverage": 1.0}
-    low, high = (calibration.probability(base | {"similarity": s}) for s in (0.2, 0.95))
+    low, high = (calibration.fitted(base | {"similarity": s}) for s in (0.2, 0.95))
     assert 0.0 < low < high < 1.0
+    assert 0.0 < calibration.shown(low) < calibration.shown(high) < 1.0
+    # The label follows the shown probability: its threshold is where the fitted centre lands.
+    assert calibration.shown(calibration.centre) == pytest.approx(0.5)
     assert 0.0 < calibration.threshold < 1.0
 
 
