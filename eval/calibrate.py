@@ -38,7 +38,8 @@ from .runner import load_done, read_jsonl
 # Scores, not counts: no firing rate.
 SCORE_FEATURES = ("similarity", "window_coverage", "entailment", "contradiction")
 SIGNAL_CODE = ("ingest.py", "sentences.py", "claims.py", "retrieve.py", "facts.py", "verify.py")
-SIGNAL_DATA = ("checker/model.safetensors", "opposites.txt")  # what the signal code reads
+SIGNAL_DATA = ("opposites.txt",)  # what the signal code reads
+CHECKER_SIGNALS = ("entailment", "contradiction")  # the signals the claim checker gives
 RUNS = Path(__file__).resolve().parent / "runs" / "signals"
 PACKAGE_FILE = Path(factaid.__file__).resolve().parent / "calibration.json"
 
@@ -49,23 +50,63 @@ def _document_and_summary(row: dict) -> tuple[str, str, int]:
     return row["document"], row["summary"], int(row["label"])
 
 
-def _signals(row: dict) -> list[list[float]]:
+def _signals(row: dict) -> tuple[list[list[float]], list[list[str]]]:
+    """Each claim's signals, and the (premise, claim) pair its checker signals were read from."""
     document, summary, _ = _document_and_summary(row)
     source = factaid.ingest.from_text(document, source_id="S1", title=str(row["id"]))
     report = factaid.check([source], summary=summary)
-    return [[claim.support[0].signals[name] for name in FEATURES] for claim in report.claims]
+    signals = [[claim.support[0].signals[name] for name in FEATURES] for claim in report.claims]
+    return signals, [_checker_pair(claim, claim.support[0]) for claim in report.claims]
+
+
+def _checker_pair(claim, support) -> list[str]:
+    return [verify.checker_premise(support.evidence), claim.statement]
 
 
 def signals_fingerprint() -> str:
-    """A hash of the code that computes the signals, so a cache never outlives a change to it."""
+    """A hash of the code that computes the signals other than the checker's, so that a cache never
+    outlives a change to it."""
     package = Path(factaid.__file__).resolve().parent
     digest = hashlib.blake2b(digest_size=4)
     for name in (*SIGNAL_CODE, *SIGNAL_DATA):
         digest.update((package / name).read_bytes())
-    # How the checker reads its input lives in models.py, with much that does not touch the signals.
+    return digest.hexdigest()
+
+
+def checker_fingerprint() -> str:
+    """A hash of the claim checker's weights and of how it reads its input (that part of models.py)."""
+    digest = hashlib.blake2b(digest_size=4)
+    digest.update((models.CHECKER_DIR / "model.safetensors").read_bytes())
     checker_input = (models.CHECKER_MAX_TOKENS, models.CHECKER_LABELS, models.native_bfloat16())
     digest.update(repr(checker_input).encode())
     return digest.hexdigest()
+
+
+def refresh_checker_signals(items: list[dict], pairs_of, set_reading) -> int:
+    """Read again, with the current checker, the pairs of every cached item read by another checker,
+    and put the readings into its signals: a new checker needs no new retrieval and parsing.
+    ``pairs_of(item)`` lists an item's (premise, claim) pairs, ``set_reading(item, index, reading)``
+    stores the reading of its pair ``index``. Returns how many items changed."""
+    current = checker_fingerprint()
+    stale = [item for item in items if item.get("checker") != current]
+    work = [(item, i, pair) for item in stale for i, pair in enumerate(pairs_of(item))]
+    if work:
+        scorer = verify.NLIScorer(models.get_checker())
+        chunk = 256
+        for start in tqdm(range(0, len(work), chunk), desc="claim checker", unit="chunk"):
+            part = work[start : start + chunk]
+            readings = scorer.probabilities([p[0] for _, _, p in part], [p[1] for _, _, p in part])
+            for (item, i, _), reading in zip(part, readings):
+                set_reading(item, i, reading)
+    for item in stale:
+        item["checker"] = current
+    return len(stale)
+
+
+def _rewrite(cache: Path, items: list[dict]) -> None:
+    scratch = cache.with_suffix(".tmp")
+    scratch.write_text("".join(json.dumps(item) + "\n" for item in items), encoding="utf-8")
+    scratch.replace(cache)
 
 
 def _cache(path: Path, fingerprint: str) -> Path:
@@ -74,7 +115,8 @@ def _cache(path: Path, fingerprint: str) -> Path:
 
 
 def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[float]]]]:
-    """(label, signals per claim) for each row, computed once and cached in a JSONL keyed by row id."""
+    """(label, signals per claim) for each row, computed once and cached in a JSONL keyed by row id;
+    the checker's signals are read again when the checker changes (``refresh_checker_signals``)."""
     rows = read_jsonl(path, limit)
     cache = _cache(path, signals_fingerprint())
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -82,12 +124,20 @@ def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[flo
     with cache.open("a", encoding="utf-8") as out:
         for row in tqdm([r for r in rows if r["id"] not in done], desc=path.stem, unit="row"):
             try:
-                item = {"id": row["id"], "signals": _signals(row)}
+                signals, pairs = _signals(row)
             except factaid.InputError:
-                item = {"id": row["id"], "signals": []}
+                signals, pairs = [], []
+            item = {"id": row["id"], "signals": signals, "pairs": pairs, "checker": checker_fingerprint()}
             out.write(json.dumps(item) + "\n")
             out.flush()
             done[item["id"]] = item
+
+    def set_reading(item: dict, index: int, reading: dict[str, float]) -> None:
+        for name in CHECKER_SIGNALS:
+            item["signals"][index][FEATURES.index(name)] = reading[name]
+
+    if refresh_checker_signals(list(done.values()), lambda item: item["pairs"], set_reading):
+        _rewrite(cache, list(done.values()))
     return [(_document_and_summary(r)[2], done[r["id"]]["signals"]) for r in rows]
 
 
@@ -144,10 +194,29 @@ def load_probe_signals(path: Path) -> list[dict]:
                     {s.source_id: [s.signals[name] for name in FEATURES] for s in claim.support}
                     for claim in report.claims
                 ],
+                "pairs": [
+                    {s.source_id: _checker_pair(claim, s) for s in claim.support} for claim in report.claims
+                ],
+                "checker": checker_fingerprint(),
             }
             out.write(json.dumps(item) + "\n")
             out.flush()
             done[item["id"]] = item
+
+    def slots(item: dict) -> list[tuple[int, str]]:
+        """(claim, source) of each of a probe's checker pairs, in one fixed order."""
+        return [(c, source) for c, claim in enumerate(item["pairs"]) for source in sorted(claim)]
+
+    def set_reading(item: dict, index: int, reading: dict[str, float]) -> None:
+        claim, source = slots(item)[index]
+        for name in CHECKER_SIGNALS:
+            item["signals"][claim][source][FEATURES.index(name)] = reading[name]
+
+    def pairs_of(item: dict) -> list[list[str]]:
+        return [item["pairs"][claim][source] for claim, source in slots(item)]
+
+    if refresh_checker_signals(list(done.values()), pairs_of, set_reading):
+        _rewrite(cache, list(done.values()))
     return [{**row, "signals": done[row["id"]]["signals"]} for row in rows]
 
 

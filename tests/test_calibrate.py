@@ -125,14 +125,45 @@ def test_signal_rates_count_only_the_count_signals() -> None:
     assert rates["missing_names"] == (0.0, 1.0)
 
 
-def test_signal_cache_key_changes_with_how_the_checker_reads_its_input(monkeypatch) -> None:
+def test_checker_key_changes_with_how_the_checker_reads_its_input(monkeypatch) -> None:
     from factaid import models
 
-    before = calibrate.signals_fingerprint()
+    before, signals = calibrate.checker_fingerprint(), calibrate.signals_fingerprint()
     monkeypatch.setattr(models, "CHECKER_MAX_TOKENS", models.CHECKER_MAX_TOKENS + 1)
-    assert calibrate.signals_fingerprint() != before
+    assert calibrate.checker_fingerprint() != before
+    assert calibrate.signals_fingerprint() == signals  # retrieval and parsing need no recomputing
     monkeypatch.undo()
-    assert calibrate.signals_fingerprint() == before
+    assert calibrate.checker_fingerprint() == before
+
+
+def test_a_new_checker_reads_the_cached_pairs_again(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(calibrate, "RUNS", tmp_path)
+    data = tmp_path / "dev.jsonl"
+    row = {
+        "id": "harbour",
+        "document": "The mayor approved the plan for a new harbour on Monday. About 300 workers will be "
+        "hired.",
+        "summary": "The mayor approved the harbour plan. About 800 workers will be hired.",
+        "label": 0,
+    }
+    data.write_text(json.dumps(row) + "\n")
+    [(label, computed)] = calibrate.load_signals(data, None)
+    cache = tmp_path / f"dev-{calibrate.signals_fingerprint()}.jsonl"
+    [item] = [json.loads(line) for line in cache.read_text().splitlines()]
+    assert label == 0 and len(computed) == len(item["pairs"]) == 2
+    # The cached pair is what the checker read: reading it again gives the same signals.
+    entailment = FEATURES.index("entailment")
+    from factaid import models, verify
+
+    readings = verify.NLIScorer(models.get_checker()).probabilities(*zip(*item["pairs"]))
+    assert [r["entailment"] for r in readings] == pytest.approx([c[entailment] for c in computed], abs=2e-3)
+    # A cache read by another checker gets the current checker's readings, the other signals kept.
+    for signals in item["signals"]:
+        signals[entailment] = -1.0
+    cache.write_text(json.dumps({**item, "checker": "another0"}) + "\n")
+    [(_, refreshed)] = calibrate.load_signals(data, None)
+    assert [v for c in refreshed for v in c] == pytest.approx([v for c in computed for v in c], abs=2e-3)
+    assert json.loads(cache.read_text())["checker"] == calibrate.checker_fingerprint()
 
 
 def _write_caches(folder, caches: dict[str, dict[str, list[list[float]]]]) -> None:
