@@ -114,6 +114,32 @@ def _cache(path: Path, fingerprint: str) -> Path:
     return RUNS / f"{path.stem}-{fingerprint}.jsonl"
 
 
+def edit_claims(nli: Path, seed: int = 0) -> Path:
+    """A claim file (WiCE-style rows) of the held-out edits of eval/train_checker.py: each edit of a
+    held-out NLI premise (a swapped name or role, a moved statement, a negation, an overstatement) as a
+    claim the premise does not support, each unchanged copy as one it does. Claims that read almost
+    exactly like their evidence and are wrong are what the dev files lack, so that a fit on them alone
+    leans on wording; this file lets a fit learn when the checker must overrule it. Written once under
+    eval/runs/ (never from an example or a probe file)."""
+    from . import train_checker
+
+    path = RUNS.parent / f"edit_claims-{seed}.jsonl"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows = []
+        for kind, pairs in sorted(train_checker.held_out_edits(nli, seed).items()):
+            for pair in pairs:
+                key = hashlib.blake2b((pair.premise + "\n" + pair.claim).encode(), digest_size=6).hexdigest()
+                label = "supported" if pair.label == train_checker.LABELS.index("entailment") else "refuted"
+                rows.append(
+                    {"id": f"{kind}-{key}", "sentences": [pair.premise], "claim": pair.claim, "label": label}
+                )
+        scratch = path.with_suffix(".tmp")
+        scratch.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        scratch.replace(path)
+    return path
+
+
 def load_signals(path: Path, limit: int | None) -> list[tuple[int, list[list[float]]]]:
     """(label, signals per claim) for each row, computed once and cached in a JSONL keyed by row id;
     the checker's signals are read again when the checker changes (``refresh_checker_signals``)."""
@@ -546,6 +572,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--probes", type=Path, help="a probe file (eval/probes.py) to measure fits on, never fit"
     )
+    parser.add_argument(
+        "--edit-claims",
+        type=Path,
+        metavar="NLI_FOLDER",
+        help="add a claim file of edits of held-out premises of these NLI sets (``edit_claims``)",
+    )
     parser.add_argument("--limit", type=int, help="first N rows of each file")
     parser.add_argument("--write", action="store_true", help="write factaid/calibration.json")
     parser.add_argument("--rates", action="store_true", help="print how often each signal fires per file")
@@ -577,6 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     files = [*args.consistency, *args.claims]
+    if args.edit_claims:
+        files.append(edit_claims(args.edit_claims))
     if not files:
         parser.error("give at least one --consistency or --claims file")
     dropped = tuple(args.drop)

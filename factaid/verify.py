@@ -7,14 +7,15 @@ fact-verification data), which gives the probabilities that they entail the clai
 does not: names the source never mentions, numbers and dates that it gives differently for the same
 thing, and dates that it never gives; and how close the claim is to its evidence in meaning (embedding
 cosine) and in wording (the share of its content words found in the evidence). A logistic model,
-fitted on pooled dev data by ``python -m eval calibrate``, turns them into one probability of support.
-Each signal's worth is measured by ablation in eval/RESULTS.md.
+fitted on pooled dev data by ``python -m eval calibrate``, turns them into one probability of support,
+shown on a scale where the labels' cut is 0.5 (``Calibration``). Each signal's worth is measured by
+ablation in eval/RESULTS.md.
 
 Per source, the label is
 - *contradicted* when the checker finds contradiction (more probable than ``CONTRADICTS`` and than
   entailment), or the evidence gives the claim's fact with another number or date;
-- *supported* when the probability reaches the shipped threshold, unless the source never gives the
-  claim's date;
+- *supported* when the shown probability reaches the shipped threshold (0.5), unless the source never
+  gives the claim's date;
 - *unsupported* otherwise.
 
 A claim is supported if some source supports it, else contradicted if some source contradicts it, else
