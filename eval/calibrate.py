@@ -505,6 +505,40 @@ def signal_rates(bags) -> dict[str, tuple[float, float]]:
     return rates
 
 
+def signals_alone(bags, groups: list[str]) -> list[dict]:
+    """Per file, the AUC of each score signal alone: the weakest claim's value (contradiction negated,
+    so that higher always means supported) against the item's label."""
+    from sklearn.metrics import roc_auc_score
+
+    labels, names = np.array([label for label, _ in bags]), np.array(groups)
+    rows = []
+    for name in dict.fromkeys(groups):
+        own = [i for i in np.flatnonzero(names == name) if bags[i][1]]
+        row: dict = {"file": name}
+        for signal in SCORE_FEATURES:
+            k, sign = FEATURES.index(signal), -1.0 if signal == "contradiction" else 1.0
+            weakest = [min(sign * c[k] for c in bags[i][1]) for i in own]
+            row[f"{signal} alone"] = round(float(roc_auc_score(labels[own], weakest)), 3)
+        rows.append(row)
+    return rows
+
+
+def checker_doubts_by_kind(probe_rows: list[dict]) -> list[dict]:
+    """Per probe kind, in how many probes the checker alone doubts the weakest claim: its entailment from
+    the best source is under ``verify.CHECKER_DOUBTS`` (right for a false probe, wrong for a true one)."""
+    k = FEATURES.index("entailment")
+    found: dict[tuple[str, str], list[bool]] = {}
+    for row in probe_rows:
+        best = [max(values[k] for values in claim.values()) for claim in row["signals"]]
+        found.setdefault((row["expect"], row["kind"]), []).append(
+            min(best, default=0.0) < verify.CHECKER_DOUBTS
+        )
+    return [
+        {"expect": expect, "kind": kind, "checker doubts": f"{sum(doubts)}/{len(doubts)}"}
+        for (expect, kind), doubts in sorted(found.items())
+    ]
+
+
 def _print_figures(title: str, figures: dict[str, dict[str, float]]) -> None:
     for name, v in figures.items():
         shipped, faithful, wrong = (
@@ -556,6 +590,30 @@ def contradiction_bars(bags, groups: list[str], probe_rows: list[dict], bars: li
     return rows
 
 
+def doubt_bars(bags, groups: list[str], probe_rows: list[dict], bars: list[float]) -> list[dict]:
+    """Held-out figures (3 fold shuffles) if a source whose evidence the checker reads as entailing the
+    claim with a probability under each bar could not support it (as a date found nowhere cannot:
+    ``verify.unfound``), beside the verifier as shipped."""
+    rows, shipped = [], verify.unfound
+    try:
+        for bar in (None, *bars):
+            verify.unfound = shipped if bar is None else _doubting(shipped, bar)
+            row: dict = {"checker must reach": "(no such rule)" if bar is None else bar}
+            for file, v in repeated_cross_validation(bags, groups, 3).items():
+                row[f"{file} AUC / shipped"] = f"{v['auc'][0]:.3f} / {v['shipped_balanced_accuracy'][0]:.3f}"
+            if probe_rows:
+                model, threshold = fit_with_threshold(bags, groups)
+                row.update(probe_figures(model, threshold, probe_rows))
+            rows.append(row)
+    finally:
+        verify.unfound = shipped
+    return rows
+
+
+def _doubting(unfound, bar: float):
+    return lambda features: unfound(features) or features.get("entailment", 1.0) < bar
+
+
 def fit_with_threshold(bags, groups: list[str]):
     model = _fit(bags)
     labels = np.array([b[0] for b in bags])
@@ -584,6 +642,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop", nargs="*", default=[], choices=FEATURES, help="signals to fit without")
     parser.add_argument("--ablate", action="store_true", help="print held-out figures without each signal")
     parser.add_argument(
+        "--signals-alone",
+        action="store_true",
+        help="print each score signal's AUC alone per file, and per probe kind where the checker doubts",
+    )
+    parser.add_argument(
         "--reliability",
         action="store_true",
         help="print, per file, how the held-out shown probabilities match the share of items supported",
@@ -594,6 +657,13 @@ def main(argv: list[str] | None = None) -> int:
         nargs="*",
         default=[],
         help="print held-out figures with the checker's contradiction vetoing at each of these bars",
+    )
+    parser.add_argument(
+        "--doubt-bars",
+        type=float,
+        nargs="*",
+        default=[],
+        help="print held-out figures if no source could support a claim with its entailment under each bar",
     )
     parser.add_argument(
         "--repeats",
@@ -623,6 +693,12 @@ def main(argv: list[str] | None = None) -> int:
     bags = [
         (label, [_without(c, dropped) for c in claims]) for path in files for label, claims in per_file[path]
     ]
+    if args.signals_alone:
+        print(
+            metrics.markdown_table(signals_alone(bags, [path.name for path in files for _ in per_file[path]]))
+        )
+        if probe_rows:
+            print(metrics.markdown_table(checker_doubts_by_kind(probe_rows)))
     if args.rates:
         for path in files:
             for name, (faithful, wrong) in signal_rates(per_file[path]).items():
@@ -655,6 +731,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.probes.name}: {json.dumps(probe_figures(model, threshold, probe_rows, dropped))}")
     if args.contradiction_bars:
         print(metrics.markdown_table(contradiction_bars(bags, groups, probe_rows, args.contradiction_bars)))
+    if args.doubt_bars:
+        print(metrics.markdown_table(doubt_bars(bags, groups, probe_rows, args.doubt_bars)))
     if args.ablate:
         print(metrics.markdown_table(ablation(bags, groups, probe_rows, dropped, args.repeats)))
     calibration = {
