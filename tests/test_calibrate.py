@@ -117,6 +117,34 @@ def test_the_reliability_table_counts_items_per_band_and_file() -> None:
     assert sum(r["items"] for r in rows) == len(labels)
 
 
+def test_each_signal_alone_ranks_items_by_their_weakest_claim() -> None:
+    # Entailment separates the items (its weakest claim decides), contradiction is read negated.
+    bags = [
+        (1, [claim(0.9, contradiction=0.1), claim(0.8, contradiction=0.2)]),
+        (1, [claim(0.7, contradiction=0.1)]),
+        (0, [claim(0.95, contradiction=0.9), claim(0.3, contradiction=0.8)]),
+        (0, [claim(0.2, contradiction=0.7)]),
+    ]
+    [row] = calibrate.signals_alone(bags, ["f"] * 4)
+    assert row["entailment alone"] == 1.0
+    assert row["contradiction alone"] == 1.0
+
+
+def test_the_checkers_doubt_stops_support_only_while_measured() -> None:
+    from factaid import verify
+
+    rng = np.random.default_rng(4)
+    bags = [(1, [claim(s)]) for s in rng.uniform(0.5, 1.0, 40)]
+    bags += [(0, [claim(s)]) for s in rng.uniform(0.0, 0.6, 40)]
+    shipped = verify.unfound
+    rows = calibrate.doubt_bars(bags, ["f"] * 80, [], [0.55])
+    assert [r["checker must reach"] for r in rows] == ["(no such rule)", 0.55]
+    assert verify.unfound is shipped
+    # With the rule, every claim whose entailment is under the bar has its probability scaled down.
+    doubted = dict(zip(FEATURES, claim(0.5)))
+    assert not verify.unfound(doubted) and calibrate._doubting(verify.unfound, 0.55)(doubted)
+
+
 def test_signal_rates_count_only_the_count_signals() -> None:
     bags = [(1, [claim(0.9)]), (1, [claim(0.9, date_missing=1.0)]), (0, [claim(0.2, missing_names=2.0)])]
     rates = calibrate.signal_rates(bags)
