@@ -235,7 +235,9 @@ def test_batched_scores_come_back_in_input_order(checker) -> None:
     batched = checker.score(premises, claims)
     one_by_one = [checker.score([p], [c])[0] for p, c in zip(premises, claims)]
     flat = [p for pair in batched for p in pair]
-    assert flat == pytest.approx([p for pair in one_by_one for p in pair], abs=1e-3)
+    # Within bfloat16's rounding, which moves with the padded length of a batch; far tighter than the
+    # differences between the three pairs' scores, so a result at another pair's place would fail.
+    assert flat == pytest.approx([p for pair in one_by_one for p in pair], abs=5e-3)
 
 
 @pytest.mark.xfail(
